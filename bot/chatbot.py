@@ -1,0 +1,263 @@
+"""The `Bot`: question (+ history) -> retrieval -> refusal decision -> answer with citations.
+
+One `Bot` holds the index generation, the embedder and the answer backend, loaded once and
+shared by every question (CLI batch, UI sessions, evals). It notices a newer index
+generation (another process ran `ingest`) and switches to it between questions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from ingest import (
+    Generation,
+    IndexCorrupt,
+    IndexMissing,
+    QuestionError,
+    Settings,
+    current_generation,
+    index_is_usable,
+    ingest,
+)
+from ingest.ingestion import Progress
+
+from .abstention import AbstentionModel, Features, features
+from .answer import Answer, Citation
+from .compose import Composition, compose, query_terms, score_units
+from .query import Turn, standalone_query
+from .retrieval import Hit, HybridRetriever
+from .shape import question_shape
+
+__all__ = ["Bot", "clean_question", "parse_history"]
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+REFUSAL = "The guides don't cover this."
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question with control characters removed, or a `QuestionError` saying what's wrong."""
+    if not isinstance(question, str):
+        raise QuestionError(f"Question must be text, got {type(question).__name__}")
+    q = _CONTROL.sub(" ", question)
+    q = re.sub(r"\s+", " ", q).strip()
+    if not q:
+        raise QuestionError("Question is empty; type a question about business process "
+                            "outsourcing, e.g. 'What is the difference between BPO and BPM?'")
+    if len(q) > max_chars:
+        raise QuestionError(f"Question is {len(q):,} characters long; the limit is "
+                            f"{max_chars:,} (BPO_KB_MAX_QUESTION_CHARS). Ask the question itself, "
+                            "without pasted documents.")
+    if not re.search(r"\w", q):
+        raise QuestionError(f"Question {q[:40]!r} has no words in it; type a question about "
+                            "business process outsourcing")
+    return q
+
+
+def parse_history(history: object) -> list[Turn]:
+    """Turns from a list of {role, content} dicts (or Turn objects); anything else is an error."""
+    if history is None or history == "":
+        return []
+    if not isinstance(history, list | tuple):
+        raise QuestionError(f"history must be a list of {{role, content}} turns, got "
+                            f"{type(history).__name__}")
+    turns = []
+    for i, t in enumerate(history):
+        if isinstance(t, Turn):
+            turns.append(t)
+            continue
+        if not isinstance(t, dict) or not isinstance(t.get("content", ""), str):
+            raise QuestionError(f"history[{i}] must be {{\"role\": \"user\"|\"assistant\", "
+                                f"\"content\": \"...\"}}, got {str(t)[:80]!r}")
+        role = str(t.get("role", "user")).lower()
+        if role not in ("user", "assistant", "system"):
+            raise QuestionError(f"history[{i}].role is {role!r}; use 'user' or 'assistant'")
+        turns.append(Turn(role=role, content=_CONTROL.sub(" ", t.get("content") or "")[:8000]))
+    return turns[-12:]
+
+
+class Bot:
+    """Answers questions from the index. Thread-safe; build once, ask many times."""
+
+    def __init__(self, settings: Settings, generation: Generation) -> None:
+        self.settings = settings
+        self._gen = generation
+        self._retriever = HybridRetriever(generation, settings.embedder,
+                                          candidates=settings.candidates)
+        self._abstention = AbstentionModel.default()
+        if settings.abstain_threshold is not None:
+            self._abstention = AbstentionModel(self._abstention.weights, self._abstention.bias,
+                                               settings.abstain_threshold)
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._generator: Any = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Settings, *, progress: Progress | None = None,
+             on_build: Callable[[], None] | None = None) -> Bot:
+        """Open the index, building it from the corpus first if there is none (or it is stale)."""
+        if not index_is_usable(settings):
+            if on_build:
+                on_build()
+            ingest(settings, progress=progress, lock_timeout=600)
+        try:
+            gen = Generation.open_current(settings.index_dir, embedder_spec=settings.embedder)
+        except (IndexMissing, IndexCorrupt) as e:
+            log.warning("index unusable (%s); rebuilding", e)
+            if on_build:
+                on_build()
+            ingest(settings, rebuild=True, progress=progress, lock_timeout=600)
+            gen = Generation.open_current(settings.index_dir, embedder_spec=settings.embedder)
+        return cls(settings, gen)
+
+    @property
+    def generation(self) -> Generation:
+        return self._gen
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Switch to a newer index generation if one was published. True if it switched."""
+        now = time.monotonic()
+        if not force and now - self._checked < 1.0:
+            return False
+        self._checked = now
+        name = current_generation(self.settings.index_dir)
+        if name is None or name == self._gen.name:
+            return False
+        with self._lock:
+            if name == self._gen.name:
+                return False
+            gen = Generation.open(self.settings.index_dir, name, embedder_spec=self.settings.embedder)
+            self._gen = gen
+            self._retriever = HybridRetriever(gen, self.settings.embedder,
+                                              candidates=self.settings.candidates)
+            log.info("switched to index generation %s", name)
+            return True
+
+    # -- answering ---------------------------------------------------------------------------
+    def idf(self, s: str) -> float:
+        return self._gen.lexical.idf(s)
+
+    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[Hit]]:
+        """The standalone retrieval query and the ranked passages for it."""
+        query = standalone_query(question, history)
+        return query, self._retriever.search(query, self.settings.top_k)
+
+    def assess(self, question: str, query: str, hits: Sequence[Hit]) -> tuple[float, Features]:
+        """Answerability score in [0, 1] and the features behind it."""
+        terms = query_terms(query, self.idf)
+        shape = question_shape(question)
+        best: dict[str, float] = {}
+        for s in score_units(hits, terms, shape):
+            cid = s.unit.chunk.chunk_id
+            best[cid] = max(best.get(cid, 0.0), s.coverage)
+
+        def cov(h: Hit) -> float:
+            return best.get(h.chunk.chunk_id, 0.0)
+
+        f = features(question, query, hits, self._gen.lexical, self.idf, cov)
+        return self._abstention.score(f), f
+
+    def ask(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]] = ()
+            ) -> Answer:
+        """Answer one question (with optional earlier turns). Raises QuestionError on bad input."""
+        t0 = time.perf_counter()
+        self.refresh()
+        q = clean_question(question, self.settings.max_question_chars)
+        turns = parse_history(list(history))
+        query, hits = self.retrieve(q, turns)
+        score, feats = self.assess(q, query, hits)
+        if not hits or score < self._abstention.threshold:
+            ans = self._refusal(q, query, hits, score)
+        else:
+            comp = compose(q, query, hits, self.idf,
+                           max_sentences=self.settings.max_answer_sentences)
+            if not comp.text:
+                ans = self._refusal(q, query, hits, score)
+            else:
+                ans = self._answer(q, query, hits, comp, score)
+                ans = self._generate(ans, q, turns, hits)
+        ms = (time.perf_counter() - t0) * 1000
+        return _with_latency(ans, ms)
+
+    def stream(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]] = ()
+               ) -> Iterator[str | Answer]:
+        """Yield the answer text progressively (growing prefixes), then the final `Answer`."""
+        ans = self.ask(question, history)
+        text = ans.answer
+        pieces = re.findall(r"\S+\s*", text)
+        acc = ""
+        for i, p in enumerate(pieces):
+            acc += p
+            if i % 3 == 2 or i == len(pieces) - 1:
+                yield acc
+        yield ans
+
+    def _answer(self, q: str, query: str, hits: Sequence[Hit], comp: Composition,
+                score: float) -> Answer:
+        return Answer(question=q, answer=comp.text, abstained=False, citations=comp.citations,
+                      retrieval_query=query, backend="extractive", answerability=score,
+                      ranked=tuple(h.chunk.chunk_id for h in hits))
+
+    def _refusal(self, q: str, query: str, hits: Sequence[Hit], score: float) -> Answer:
+        close = list(hits[:3])
+        suggestions = suggest_questions(close)
+        text = REFUSAL
+        if suggestions:
+            text += " The closest topics they do cover: " + "; ".join(
+                _topic_of(h) for h in close[:3] if _topic_of(h)) + "."
+        cites = tuple(Citation(marker=i + 1, doc=h.chunk.doc_id, title=h.chunk.title,
+                               section=h.chunk.section, text=h.chunk.text, start=None, end=None,
+                               score=h.score, chunk_id=h.chunk.chunk_id)
+                      for i, h in enumerate(close))
+        return Answer(question=q, answer=text, abstained=True, citations=cites,
+                      retrieval_query=query, backend="extractive", suggestions=tuple(suggestions),
+                      answerability=score, ranked=tuple(h.chunk.chunk_id for h in hits))
+
+    def _generate(self, ans: Answer, q: str, turns: Sequence[Turn], hits: Sequence[Hit]
+                  ) -> Answer:
+        """Hook for LLM backends (the extractive default returns the answer as is)."""
+        return ans
+
+
+def _with_latency(ans: Answer, ms: float) -> Answer:
+    from dataclasses import replace
+
+    return replace(ans, latency_ms=ms)
+
+
+def _clean_heading(text: str) -> str:
+    t = re.sub(r"^\s*(?:\d{1,2}[.)]|#\d{1,2})\s+", "", text).strip().rstrip(":")
+    return t
+
+
+def _topic_of(hit: Hit) -> str:
+    parts = [p for p in hit.chunk.section.split(" > ") if p]
+    if not parts:
+        return hit.chunk.title
+    last = _clean_heading(parts[-1])
+    if re.search(r"frequently asked|faq", last, re.I) and len(parts) > 1:
+        last = _clean_heading(parts[-2])
+    return last
+
+
+def suggest_questions(hits: Sequence[Hit]) -> list[str]:
+    """Questions on the closest covered topics (a question heading is used as it is)."""
+    out: list[str] = []
+    for h in hits:
+        topic = _topic_of(h)
+        if not topic:
+            continue
+        if topic.endswith("?"):
+            q = topic
+        else:
+            q = f"What do the guides say about {topic[0].lower() + topic[1:] if not topic[:3].isupper() and not topic.split()[0].isupper() else topic}?"
+        if q not in out:
+            out.append(q)
+    return out[:3]

@@ -1,0 +1,198 @@
+"""Query normalisation: acronyms and their expansions, spelling variants, follow-ups.
+
+`expand_query` adds the other form of every known acronym or expansion it finds ("KPO" ->
+"knowledge process outsourcing" and back), so both retrievers match whichever form a guide
+uses. `standalone_query` turns a follow-up ("and what does it cost offshore?") into a query
+that carries the topic of the earlier turns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingest.text import STOPWORDS, normalize, words
+
+__all__ = ["ACRONYMS", "Turn", "expand_query", "standalone_query"]
+
+ACRONYMS: dict[str, str] = {
+    "bpo": "business process outsourcing",
+    "bpm": "business process management",
+    "kpo": "knowledge process outsourcing",
+    "lpo": "legal process outsourcing",
+    "rpo": "recruitment process outsourcing",
+    "ites": "information technology enabled services",
+    "ito": "information technology outsourcing",
+    "hro": "human resources outsourcing",
+    "fpo": "financial process outsourcing",
+    "bpaas": "business process as a service",
+    "fte": "full-time equivalent",
+    "t&m": "time and materials",
+    "sla": "service level agreement",
+    "slas": "service level agreements",
+    "kpi": "key performance indicator",
+    "kpis": "key performance indicators",
+    "gcc": "global capability center",
+    "gccs": "global capability centers",
+    "gic": "global in-house center",
+    "bot": "build-operate-transfer",
+    "coe": "center of excellence",
+    "rpa": "robotic process automation",
+    "idp": "intelligent document processing",
+    "aht": "average handle time",
+    "csat": "customer satisfaction",
+    "fcr": "first contact resolution",
+    "nps": "net promoter score",
+    "tco": "total cost of ownership",
+    "va": "virtual assistant",
+    "vas": "virtual assistants",
+    "sme": "small and medium enterprise",
+    "smes": "small and medium enterprises",
+    "smb": "small and medium business",
+    "sow": "statement of work",
+    "sop": "standard operating procedure",
+    "sops": "standard operating procedures",
+    "dpa": "data processing agreement",
+    "gdpr": "general data protection regulation",
+    "ccpa": "california consumer privacy act",
+    "hipaa": "health insurance portability and accountability act",
+    "pdpa": "personal data protection act",
+    "lgpd": "lei geral de protecao de dados",
+    "dpdp": "digital personal data protection",
+    "cx": "customer experience",
+    "f&a": "finance and accounting",
+    "hr": "human resources",
+    "siam": "service integration and management",
+    "msp": "managed services provider",
+    "ktp": "knowledge transfer plan",
+    "tupe": "transfer of undertakings protection of employment",
+    "baa": "business associate agreement",
+    "phi": "protected health information",
+    "cmmi": "capability maturity model integration",
+    "copc": "customer operations performance center",
+    "isms": "information security management system",
+    "fp&a": "financial planning and analysis",
+    "gbs": "global business services",
+    "cpg": "consumer packaged goods",
+    "bfs": "banking and financial services",
+    "crm": "customer relationship management",
+    "erp": "enterprise resource planning",
+    "qa": "quality assurance",
+    "ai": "artificial intelligence",
+    "roi": "return on investment",
+    "cagr": "compound annual growth rate",
+    "rfp": "request for proposal",
+    "it": "information technology",
+}
+"""Acronyms of the outsourcing trade and their expansions (domain vocabulary, not answers)."""
+
+_SPELLING = {
+    "centre": "center", "centres": "centers", "organisation": "organization",
+    "organisations": "organizations", "specialised": "specialized", "specialise": "specialize",
+    "optimise": "optimize", "optimisation": "optimization", "labour": "labor",
+    "offshoring": "offshore", "nearshoring": "nearshore", "onshoring": "onshore",
+    "outsourcer": "outsourcing provider", "outsourcers": "outsourcing providers",
+    "callcenter": "call center", "helpdesk": "help desk", "cheap": "low cost",
+    "cheaper": "lower cost", "cheapest": "lowest cost", "staff": "staff employees",
+    "headcount": "headcount employees workforce", "workers": "workers employees workforce",
+    "price": "price cost", "prices": "prices cost", "pricing": "pricing cost",
+    "fees": "fees cost", "fee": "fee cost", "charge": "charge cost rates",
+    "rates": "rates cost", "salary": "salary cost",
+    "dollars": "dollars $", "usd": "$",
+}
+"""Spelling variants and near-synonyms mapped onto the guides' wording."""
+
+_AMBIGUOUS = frozenset({"it", "bot", "ai", "va", "vas", "hr", "qa", "cx", "phi", "baa", "sow"})
+_EXPANSIONS_REV = sorted(((v, k) for k, v in ACRONYMS.items()), key=lambda kv: -len(kv[0]))
+_ACRONYM_TOKEN = re.compile(r"[A-Za-z][A-Za-z&]*")
+
+
+def expand_query(query: str) -> str:
+    """The query plus the other form of each acronym/expansion and spelling variants in it."""
+    norm = normalize(query)
+    low = norm.lower()
+    extra: list[str] = []
+    tokens = set(words(norm))
+    raw_tokens = set(_ACRONYM_TOKEN.findall(norm))
+    for tok in raw_tokens:
+        key = tok.lower()
+        if key not in ACRONYMS:
+            continue
+        if key in _AMBIGUOUS and not tok.isupper() and tok not in ("VAs", "SLAs", "KPIs"):
+            continue  # "it", "bot", "ai"... are acronyms only when written in capitals
+        extra.append(ACRONYMS[key])
+    for phrase, acro in _EXPANSIONS_REV:
+        if phrase in low:
+            extra.append(acro.upper())
+    for tok in tokens:
+        if tok in _SPELLING:
+            extra.append(_SPELLING[tok])
+    seen: list[str] = []
+    for e in extra:
+        if e not in seen and e.lower() not in low:
+            seen.append(e)
+    return norm if not seen else f"{norm} ({'; '.join(seen)})"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation."""
+
+    role: str
+    """`user` or `assistant`."""
+    content: str
+    """The message text."""
+
+
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(and|also|but|so|then|what about|how about|ok(ay)?|same|compared|versus|vs\.?|"
+    r"which one|why|how come|really|is that|are they|does that|do they|can they|what if)\b",
+    re.IGNORECASE)
+_ANAPHORA = re.compile(
+    r"\b(it|its|it's|this|that|these|those|they|them|their|there|he|she|ones?|former|latter|"
+    r"first|second|third|last|above|same|such|which of them|either|both)\b",
+    re.IGNORECASE)
+_GENERIC = frozenset("""business businesses company companies outsourcing outsource outsourced
+    process processes service services thing things one ones way ways kind kinds type types
+    typical typically usually much many cost costs work works option options model models
+    good best better important main key provider providers vendor vendors firm firms""".split())
+
+
+def _topic_words(text: str) -> list[str]:
+    out: list[str] = []
+    for w in words(text):
+        if w in STOPWORDS or w in out or len(w) < 2:
+            continue
+        out.append(w)
+    return out
+
+
+def is_follow_up(question: str) -> bool:
+    """Does the question lean on earlier turns (pronouns, 'and ...', no topic of its own)?"""
+    q = normalize(question)
+    own = [w for w in _topic_words(q) if w not in _GENERIC]
+    if _FOLLOW_UP_START.search(q):
+        return True
+    if _ANAPHORA.search(q) and len(own) <= 4:
+        return True
+    return len(own) <= 1
+
+
+def standalone_query(question: str, history: Sequence[Turn]) -> str:
+    """A retrieval query that stands alone: the question plus the topic of earlier turns."""
+    question = normalize(question)
+    users = [t.content for t in history if t.role == "user" and t.content.strip()]
+    if not users or not is_follow_up(question):
+        return question
+    own = set(_topic_words(question))
+    topic: list[str] = []
+    for prev in reversed(users[-2:]):
+        for w in _topic_words(prev):
+            if w not in own and w not in topic and w not in _GENERIC:
+                topic.append(w)
+        if len(topic) >= 3:
+            break
+    if not topic:
+        return question
+    return f"{question} ({' '.join(topic[:8])})"

@@ -1,0 +1,350 @@
+"""`bpo-kb`: the one console script. Thin commands over ingest/, bot/, evals/ and ui.
+
+Each command parses its options, calls one function, and prints. `--json` gives
+machine-readable output; errors print one clear line to stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["main"]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _settings(**overrides: Any) -> Any:
+    from ingest import ConfigError, Settings
+
+    try:
+        s = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except Exception as e:  # pydantic's ValidationError: show it as a config error
+        raise ConfigError(f"Invalid setting: {e}") from e
+    logging.basicConfig(level=s.log_level, format="%(levelname)s %(name)s: %(message)s")
+    return s
+
+
+class _Bar:
+    """A progress bar on stderr for ingest stages (quiet when stderr is not a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        from tqdm import tqdm
+
+        labels = {"read": "reading documents", "embed": "embedding chunks",
+                  "store": "writing vectors"}
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._bars[stage] = tqdm(total=total, desc=labels.get(stage, stage),
+                                           unit="it", file=sys.stderr, leave=False)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+
+def _open_bot(settings: Any, quiet: bool = False) -> Any:
+    from bot import Bot
+
+    def on_build() -> None:
+        if not quiet:
+            click.echo(f"Building the index from {settings.corpus_dir} (first run)...", err=True)
+
+    return Bot.open(settings, progress=_Bar(sys.stderr.isatty() and not quiet),
+                    on_build=on_build)
+
+
+class _Group(click.Group):
+    """Turns bpo-kb's own errors into one line on stderr instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ingest import BpoKbError
+
+        try:
+            return super().invoke(ctx)
+        except BpoKbError as e:
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option("0.1.0", prog_name="bpo-kb")
+def main() -> None:
+    """bpo-kb: answers business process outsourcing questions from guide documents, with
+    the passages it used cited. Runs fully offline by default.
+
+    \b
+    Examples:
+      bpo-kb ask "What is the difference between BPO and BPM?"
+      bpo-kb batch questions.csv -o answers.jsonl
+      bpo-kb serve
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Ignore the current index and re-embed everything.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another running ingest instead of refusing.")
+def ingest_cmd(paths: tuple[Path, ...], rebuild: bool, as_json: bool, wait: float) -> None:
+    """Ingest documents (default: the corpus folder) into the index, incrementally.
+
+    Unchanged documents are not embedded again; changed, added and removed files update
+    only their own chunks. Unreadable files are skipped with the reason.
+
+    \b
+    Examples:
+      bpo-kb ingest
+      bpo-kb ingest corpus/ extra/pricing-notes.md --json
+      bpo-kb ingest --rebuild
+    """
+    from ingest import ingest
+
+    settings = _settings()
+    report = ingest(settings, list(paths) or None, rebuild=rebuild,
+                    progress=_Bar(sys.stderr.isatty() and not as_json), lock_timeout=wait)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if report.up_to_date:
+        click.echo(f"Index is up to date: {report.documents} documents, {report.chunks} chunks; "
+                   f"embedded 0 chunks ({report.seconds:.2f} s).")
+    else:
+        click.echo(f"Indexed {report.documents} documents, {report.chunks} chunks "
+                   f"(added {len(report.added)}, changed {len(report.changed)}, removed "
+                   f"{len(report.removed)}, unchanged {report.unchanged}); embedded "
+                   f"{report.embedded} chunks, collapsed {report.duplicates} near-duplicates "
+                   f"in {report.seconds:.1f} s.")
+    for s in report.skipped:
+        click.echo(f"Skipped {s['path']}: {s['reason']}", err=True)
+
+
+@main.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the full answer as JSON.")
+@click.option("--history", type=str, default=None,
+              help='Earlier turns as JSON: [{"role": "user", "content": "..."}, ...].')
+def ask_cmd(question: str, as_json: bool, history: str | None) -> None:
+    """Answer one question, with cited passages.
+
+    \b
+    Examples:
+      bpo-kb ask "How much does offshore support cost per hour?"
+      bpo-kb ask --json "Is KPO the same as LPO?"
+      bpo-kb ask "and what about nearshore?" --history '[{"role":"user","content":"What does offshore BPO cost?"}]'
+    """
+    from bot import QuestionError
+
+    settings = _settings()
+    turns: Any = []
+    if history:
+        try:
+            turns = json.loads(history)
+        except ValueError as e:
+            raise QuestionError(f"--history is not valid JSON ({e}); pass a list like "
+                                '[{"role": "user", "content": "..."}]') from e
+    bot = _open_bot(settings, quiet=as_json)
+    ans = bot.ask(question, turns)
+    if as_json:
+        click.echo(json.dumps(ans.to_dict(), indent=2, ensure_ascii=False))
+        return
+    click.echo(ans.answer)
+    if ans.suggestions:
+        click.echo("\nYou could ask:")
+        for s in ans.suggestions:
+            click.echo(f"  - {s}")
+    if ans.citations:
+        click.echo("\nSources:" if not ans.abstained else "\nClosest passages:")
+        for c in ans.citations:
+            quote = c.text[c.start:c.end] if c.start is not None else c.text[:160]
+            quote = " ".join(quote.split())
+            click.echo(f"  [{c.marker}] {c.title} - {c.section}\n      \"{quote[:300]}\"")
+    if ans.notice:
+        click.echo(f"\nNote: {ans.notice}", err=True)
+
+
+def _read_rows(path: Path) -> Iterator[dict[str, Any]]:
+    from ingest import ConfigError
+
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as e:
+                    yield {"id": f"line-{n}", "_error": f"line {n} is not valid JSON: {e}"}
+                    continue
+                if not isinstance(row, dict):
+                    yield {"id": f"line-{n}", "_error": f"line {n} is not a JSON object"}
+                    continue
+                yield row
+    elif suffix == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                yield dict(row)
+    else:
+        raise ConfigError(f"Unsupported batch input {str(path)!r}; use a .jsonl or .csv file "
+                          "with at least the columns id and question")
+
+
+def _answer_row(bot: Any, row: dict[str, Any], n: int) -> dict[str, Any]:
+    from bot import BpoKbError
+
+    rid = row.get("id")
+    rid = str(rid) if rid not in (None, "") else str(n)
+    out: dict[str, Any] = {"id": rid}
+    if "_error" in row:
+        return {**out, "error": row["_error"]}
+    history: Any = row.get("history") or []
+    try:
+        if isinstance(history, str):
+            history = json.loads(history) if history.strip() else []
+        question = row.get("question")
+        if question is None:
+            raise ValueError("row has no 'question' field")
+        ans = bot.ask(question, history)
+        out.update(ans.to_dict())
+    except (BpoKbError, ValueError, TypeError) as e:
+        out["error"] = str(e)
+    return out
+
+
+def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if path.suffix.lower() == ".csv":
+        fields = ["id", "question", "answer", "abstained", "citations", "retrieval_query",
+                  "latency_ms", "backend", "suggestions", "answerability", "notice", "error"]
+        extra = sorted({k for r in rows for k in r} - set(fields))
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=fields + extra)
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict)
+                            else v for k, v in r.items()})
+    else:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for r in rows:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+@main.command("batch")
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False,
+                                                               path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Answers file: .jsonl or .csv (by extension).")
+def batch_cmd(input_path: Path, output: Path) -> None:
+    """Answer every question of a .jsonl or .csv file (columns: id, question, optional
+    history as a JSON list of {role, content} turns). Loads the model and index once.
+
+    A row that fails gets an `error` field; the others still run. Unknown columns are ignored.
+
+    \b
+    Examples:
+      bpo-kb batch prospect-faq.csv -o answers.csv
+      bpo-kb batch evals/datasets/dev.jsonl -o out/dev-answers.jsonl
+    """
+    from ingest import ConfigError
+
+    settings = _settings()
+    if output.suffix.lower() not in (".jsonl", ".csv"):
+        raise ConfigError(f"Output {str(output)!r} must end in .jsonl or .csv")
+    rows = list(_read_rows(input_path))
+    bot = _open_bot(settings)
+    t0 = time.perf_counter()
+    results = []
+    show = sys.stderr.isatty()
+    with click.progressbar(rows, label="answering", file=sys.stderr if show else None,
+                           show_pos=True) as bar:
+        for n, row in enumerate(bar, 1):
+            results.append(_answer_row(bot, row, n))
+    _write_rows(output, results)
+    errors = sum(1 for r in results if "error" in r)
+    click.echo(f"Answered {len(results) - errors} of {len(results)} questions "
+               f"({errors} errors) in {time.perf_counter() - t0:.1f} s -> {output}", err=True)
+
+
+@main.command("serve")
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 7860).")
+def serve_cmd(host: str | None, port: int | None) -> None:
+    """Start the chat UI in the browser (builds the index first if needed).
+
+    \b
+    Examples:
+      bpo-kb serve
+      bpo-kb serve --port 8080
+    """
+    import ui
+
+    settings = _settings(host=host, port=port)
+    bot = _open_bot(settings)
+    ui.launch(bot, settings)
+
+
+@main.command("eval")
+@click.argument("dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Write results.jsonl, summary.json, report.md/.html here.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="An earlier summary.json to compare against.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--write-baseline", is_flag=True,
+              help="Store this run's summary as evals/baseline.json (a reviewed step).")
+@click.option("--fit-abstention", is_flag=True,
+              help="Fit the refusal model on this (labelled) dataset and save it.")
+@click.option("--limit", type=int, default=None, help="Only the first N items.")
+def eval_cmd(dataset: Path, report_dir: Path | None, baseline: Path | None, as_json: bool,
+             write_baseline: bool, fit_abstention: bool, limit: int | None) -> None:
+    """Run an answer-quality dataset and print the metrics.
+
+    \b
+    Examples:
+      bpo-kb eval evals/datasets/dev.jsonl --report out/
+      bpo-kb eval my-set.csv --baseline evals/baseline.json
+    """
+    from evals import run_cli
+
+    settings = _settings()
+    code = run_cli(settings, dataset, report_dir=report_dir, baseline=baseline,
+                   as_json=as_json, write_baseline=write_baseline,
+                   fit_abstention=fit_abstention, limit=limit, echo=click.echo)
+    sys.exit(code)
+
+
+@main.group("feedback")
+def feedback_group() -> None:
+    """Thumbs up/down collected in the UI: export and report.
+
+    \b
+    Examples:
+      bpo-kb feedback report
+      bpo-kb feedback export --as-eval drafts.jsonl
+    """
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

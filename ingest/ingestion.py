@@ -1,0 +1,318 @@
+"""Ingest: documents on disk -> a new index generation, incrementally and crash-safely.
+
+1. Take the ingest lock (one ingest at a time per data directory).
+2. Load every document under the roots; compare content hashes with the live generation.
+3. Nothing added, changed or removed: stop ("up to date, embedded 0 chunks").
+4. Re-chunk changed and added documents, keep the stored chunks of unchanged ones, collapse
+   near-duplicates, embed only chunks whose text has no cached vector.
+5. Copy the live vector store into the new generation, delete removed chunks, add new ones;
+   write chunks, vectors and the BM25 index; then switch CURRENT (atomic) and drop old
+   generations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from .chunking import Chunk, chunk_document
+from .dedup import collapse_near_duplicates
+from .documents import Document, Skipped
+from .embedding import make_embedder
+from .errors import IndexCorrupt, IngestError, IngestLocked
+from .index import Generation, IndexFiles, current_generation, new_generation_name
+from .lexical import LexicalIndex
+from .loaders import discover, load_document, read_manifest
+from .settings import Settings
+from .store import VectorStore
+
+__all__ = ["CHUNKER_VERSION", "IngestReport", "Progress", "ingest", "index_is_usable"]
+
+log = logging.getLogger(__name__)
+
+CHUNKER_VERSION = 3
+"""Bumped when chunking changes, so every document is re-chunked on the next ingest."""
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): called during long work (the CLI draws a bar)."""
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did."""
+
+    documents: int = 0
+    """Documents in the index afterwards."""
+    chunks: int = 0
+    """Chunks in the index afterwards (after near-duplicate collapse)."""
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    embedded: int = 0
+    """Chunks whose vectors were computed by this run (0 when nothing changed)."""
+    duplicates: int = 0
+    """Chunks collapsed into an earlier near-identical chunk."""
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    """Files not ingested, each with `path` and `reason`."""
+    generation: str = ""
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def index_is_usable(settings: Settings) -> bool:
+    """True when a live generation exists and was built with the configured embedder and store."""
+    name = current_generation(settings.index_dir)
+    if name is None:
+        return False
+    try:
+        import json
+
+        manifest = json.loads(IndexFiles(settings.index_dir / name).manifest.read_text())
+    except (OSError, ValueError):
+        return False
+    store = manifest.get("store", {})
+    wants_server = bool(settings.chroma_url)
+    if (store.get("mode") == "server") != wants_server:
+        return False
+    if wants_server and store.get("url") != (settings.chroma_url or "").rstrip("/"):
+        return False
+    return bool(manifest.get("embedder") == settings.embedder)
+
+
+def _doc_id(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
+def _embed_key(chunk: Chunk) -> str:
+    return hashlib.sha1((chunk.context + "\n" + chunk.text).encode()).hexdigest()
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What the embedder sees for a chunk: its heading context, then its text."""
+    return f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text
+
+
+def lexical_text(chunk: Chunk) -> str:
+    """What BM25 indexes for a chunk: title, heading context and text."""
+    return f"{chunk.title}\n{chunk.context}\n{chunk.text}"
+
+
+def ingest(settings: Settings, paths: Iterable[Path] | None = None, *, rebuild: bool = False,
+           progress: Progress | None = None, lock_timeout: float = 0.0) -> IngestReport:
+    """Bring the index up to date with the documents under `paths` (default: the corpus)."""
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.data_dir / "ingest.lock"))
+    try:
+        lock.acquire(timeout=lock_timeout)
+    except Timeout as e:
+        raise IngestLocked(
+            f"Another ingest is running on {settings.data_dir} (lock file "
+            f"{settings.data_dir / 'ingest.lock'}); wait for it to finish, or pass --wait SECONDS"
+        ) from e
+    try:
+        return _ingest_locked(settings, paths, rebuild=rebuild, progress=progress)
+    finally:
+        lock.release()
+
+
+def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild: bool,
+                   progress: Progress | None) -> IngestReport:
+    t0 = time.perf_counter()
+    report = IngestReport()
+    roots = [Path(p) for p in paths] if paths else [settings.corpus_dir]
+    for r in roots:
+        if not r.exists():
+            raise IngestError(f"No such file or directory: {str(r)!r}; give a document or a "
+                              "folder of documents (.txt, .md, .html, .pdf)")
+    embedder_spec = settings.embedder
+
+    previous: Generation | None = None
+    if not rebuild and current_generation(settings.index_dir) is not None:
+        try:
+            previous = Generation.open_current(settings.index_dir, embedder_spec=embedder_spec)
+        except IndexCorrupt as e:
+            log.warning("live index unreadable, rebuilding from scratch: %s", e)
+        if previous is not None and (previous.manifest.get("embedder") != embedder_spec
+                                     or not _same_store(previous, settings)):
+            previous = None  # a different model or store: nothing can be reused
+    prev_docs: dict[str, dict[str, Any]] = dict(previous.manifest["documents"]) if previous else {}
+    chunker_changed = bool(previous and previous.manifest.get("chunker") != CHUNKER_VERSION)
+
+    # 1. load documents
+    docs: dict[str, Document] = {}
+    seen_sources: set[str] = set()
+    files = []
+    for root in roots:
+        manifest = read_manifest(root) if root.is_dir() else read_manifest(root.parent)
+        base = root if root.is_dir() else None
+        if base is None and root.resolve().parent == settings.corpus_dir.resolve():
+            base = settings.corpus_dir
+        for f in discover([root]):
+            files.append((f, base, manifest))
+    for i, (f, base, manifest) in enumerate(files):
+        if progress:
+            progress("read", i, len(files))
+        doc_id = _doc_id(f, base)
+        loaded = load_document(f, doc_id, manifest=manifest,
+                               max_bytes=int(settings.max_file_mb * 1024 * 1024))
+        if isinstance(loaded, Skipped):
+            report.skipped.append({"path": loaded.path, "reason": loaded.reason})
+            seen_sources.add(str(f.resolve()))
+            continue
+        if doc_id in docs:
+            report.skipped.append({"path": str(f), "reason": f"duplicate document id {doc_id!r} "
+                                   f"(also {docs[doc_id].source})"})
+            continue
+        docs[doc_id] = loaded
+        seen_sources.add(loaded.source)
+    if progress:
+        progress("read", len(files), len(files))
+
+    # 2. diff against the live generation
+    root_paths = [str(r.resolve()) for r in roots]
+    kept_prev: dict[str, dict[str, Any]] = {}
+    for doc_id, info in prev_docs.items():
+        src = info.get("source", "")
+        under_roots = any(src == rp or src.startswith(rp.rstrip("/") + "/") for rp in root_paths)
+        if doc_id in docs:
+            continue
+        if under_roots:  # deleted, or now unreadable (then it is in `skipped` too)
+            report.removed.append(doc_id)
+        else:
+            kept_prev[doc_id] = info  # ingested from elsewhere earlier; not ours to judge
+    for doc_id, doc in docs.items():
+        prev = prev_docs.get(doc_id)
+        if prev is None:
+            report.added.append(doc_id)
+        elif prev.get("sha") != doc.sha or chunker_changed:
+            report.changed.append(doc_id)
+        else:
+            report.unchanged += 1
+
+    if previous is not None and not (report.added or report.changed or report.removed):
+        report.up_to_date = True
+        report.generation = previous.name
+        report.documents = len(prev_docs)
+        report.chunks = len(previous.chunks)
+        report.duplicates = int(previous.manifest.get("duplicates", 0))
+        report.seconds = round(time.perf_counter() - t0, 3)
+        return report
+
+    # 3. chunks: documents under the roots are (re-)chunked - cheap and deterministic; their
+    #    vectors are reused below when the text is unchanged. Documents ingested earlier from
+    #    elsewhere keep their stored chunks.
+    touched = set(report.added) | set(report.changed)
+    prev_chunks_by_doc: dict[str, list[Chunk]] = {}
+    if previous is not None:
+        for c in previous.chunks:
+            prev_chunks_by_doc.setdefault(c.doc_id, []).append(replace(c, also_in=()))
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    all_chunks: list[Chunk] = []
+    doc_meta: dict[str, dict[str, Any]] = {}
+    for doc_id in sorted(set(docs) | set(kept_prev)):
+        if doc_id in docs:
+            d = docs[doc_id]
+            all_chunks.extend(chunk_document(d))
+            prev_info = prev_docs.get(doc_id, {})
+            doc_meta[doc_id] = {
+                "sha": d.sha, "title": d.title, "source": d.source, "meta": d.meta,
+                "ingested_at": now if doc_id in touched else prev_info.get("ingested_at", now),
+            }
+        else:
+            all_chunks.extend(prev_chunks_by_doc.get(doc_id, []))
+            doc_meta[doc_id] = kept_prev[doc_id]
+    kept, dropped = collapse_near_duplicates(all_chunks)
+    report.duplicates = len(dropped)
+    for doc_id, info in doc_meta.items():
+        info["n_chunks"] = sum(1 for c in kept if c.doc_id == doc_id)
+
+    # 4. vectors: reuse cached ones, embed the rest
+    cache: dict[str, np.ndarray] = {}
+    if previous is not None:
+        for c, v in zip(previous.chunks, previous.vectors, strict=True):
+            cache[_embed_key(c)] = v
+    missing = [i for i, c in enumerate(kept) if _embed_key(c) not in cache]
+    embedder = make_embedder(embedder_spec)
+    vectors = np.zeros((len(kept), embedder.dim), dtype=np.float32)
+    for i, c in enumerate(kept):
+        v = cache.get(_embed_key(c))
+        if v is not None:
+            vectors[i] = v
+    if missing:
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress("embed", done, len(missing))
+
+        if progress:
+            progress("embed", 0, len(missing))
+        fresh = embedder.embed_documents([embed_text(kept[i]) for i in missing],  # type: ignore[call-arg]
+                                         progress=tick)
+        vectors[missing] = fresh
+    report.embedded = len(missing)
+
+    # 5. write the new generation beside the live one
+    name = new_generation_name()
+    root = settings.index_dir / name
+    root.mkdir(parents=True)
+    location = VectorStore.location_for(root, name, settings.chroma_url, settings.collection)
+    new_ids = {c.chunk_id for c in kept}
+    if previous is not None:
+        store = previous.store.clone_to(location, embedder_spec)
+        old_ids = {c.chunk_id for c in previous.chunks}
+        store.delete(old_ids - new_ids)
+        to_add = [i for i, c in enumerate(kept) if c.chunk_id not in old_ids]
+    else:
+        store = VectorStore.open(location, embedder_spec, create=True)
+        to_add = list(range(len(kept)))
+    if progress:
+        progress("store", 0, len(to_add))
+    store.add([kept[i].chunk_id for i in to_add], vectors[to_add],
+              [kept[i].text for i in to_add], [kept[i].metadata() for i in to_add])
+    if progress:
+        progress("store", len(to_add), len(to_add))
+    if store.count() != len(kept):
+        raise IngestError(f"Vector store holds {store.count()} vectors for {len(kept)} chunks "
+                          "after the update; run `bpo-kb ingest --rebuild`")
+    lexical = LexicalIndex.build([lexical_text(c) for c in kept])
+    manifest: dict[str, Any] = {
+        "generation": name, "created": now, "embedder": embedder_spec, "dim": embedder.dim,
+        "chunker": CHUNKER_VERSION, "store": location, "documents": doc_meta,
+        "chunks": len(kept), "duplicates": len(dropped), "skipped": report.skipped,
+    }
+    Generation.write(root, manifest, kept, vectors, lexical)
+    Generation.publish(settings.index_dir, name)
+    Generation.collect_garbage(settings.index_dir)
+
+    report.generation = name
+    report.documents = len(doc_meta)
+    report.chunks = len(kept)
+    report.seconds = round(time.perf_counter() - t0, 3)
+    return report
+
+
+def _same_store(previous: Generation, settings: Settings) -> bool:
+    loc = previous.manifest.get("store", {})
+    if settings.chroma_url:
+        return bool(loc.get("mode") == "server" and loc.get("url") == settings.chroma_url.rstrip("/"))
+    return bool(loc.get("mode") == "embedded")
