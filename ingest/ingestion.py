@@ -160,17 +160,17 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
     seen_sources: set[str] = set()
     files = []
     for root in roots:
-        manifest = read_manifest(root) if root.is_dir() else read_manifest(root.parent)
+        corpus_manifest = read_manifest(root) if root.is_dir() else read_manifest(root.parent)
         base = root if root.is_dir() else None
         if base is None and root.resolve().parent == settings.corpus_dir.resolve():
             base = settings.corpus_dir
         for f in discover([root]):
-            files.append((f, base, manifest))
-    for i, (f, base, manifest) in enumerate(files):
+            files.append((f, base, corpus_manifest))
+    for i, (f, base, corpus_manifest) in enumerate(files):
         if progress:
             progress("read", i, len(files))
         doc_id = _doc_id(f, base)
-        loaded = load_document(f, doc_id, manifest=manifest,
+        loaded = load_document(f, doc_id, manifest=corpus_manifest,
                                max_bytes=int(settings.max_file_mb * 1024 * 1024))
         if isinstance(loaded, Skipped):
             report.skipped.append({"path": loaded.path, "reason": loaded.reason})
