@@ -29,6 +29,7 @@ from ingest.ingestion import Progress
 from .abstention import AbstentionModel, Features, features
 from .answer import Answer, Citation
 from .compose import Composition, compose, query_terms, score_units
+from .generation import make_generator
 from .query import Turn, standalone_query
 from .retrieval import Hit, HybridRetriever
 from .shape import question_shape
@@ -96,7 +97,7 @@ class Bot:
                                                settings.abstain_threshold)
         self._lock = threading.Lock()
         self._checked = time.monotonic()
-        self._generator: Any = None
+        self._generator: Any = make_generator(settings)
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -222,8 +223,10 @@ class Bot:
 
     def _generate(self, ans: Answer, q: str, turns: Sequence[Turn], hits: Sequence[Hit]
                   ) -> Answer:
-        """Hook for LLM backends (the extractive default returns the answer as is)."""
-        return ans
+        """Let the configured LLM backend rewrite the extractive answer (if there is one)."""
+        if self._generator is None:
+            return ans
+        return self._generator.generate(q, turns, hits, ans)  # type: ignore[no-any-return]
 
 
 def _with_latency(ans: Answer, ms: float) -> Answer:
