@@ -1,18 +1,25 @@
 """Calibrated abstention: does the guide text actually answer *this* question?
 
 Topic similarity alone cannot tell "what does offshore support cost?" (answered) from "what
-does offshore support cost in Vietnam?" (not answered): both retrieve the same passages. The
-decision therefore looks at the question's specific asks:
+does offshore support cost in Vietnam?" (not answered): both retrieve the same passages. Most
+questions the guides don't answer are on-topic and ask for one specific they lack - a
+country, a law, a vendor's figure, a metric. So the decision checks the question's specific
+asks against the retrieved units (sentences, list items, table rows):
 
-- rare terms of the question (weighted by rarity in the corpus) and how many of them one
-  retrieved passage covers, together (`coverage`);
-- terms the corpus has never seen at all, names and acronyms especially (`unknown_*`);
-- whether a figure is asked for and the best covering passage gives one (`figure_ok`);
-- dense similarity of the best passage (`dense`).
+- `req_cov`: are the names, acronyms and years the question mentions, and the thing a figure
+  is asked about ("revenue", "employees", "attrition rate"), found *together* in one unit
+  (with its neighbours in the same paragraph, its heading or label)? "Teleperformance" and
+  "revenue" both occur in the guides, but never in the same bullet;
+- `req_fig`: when a figure is asked ("how much", "how many", "how long", "what rate"), does
+  such a unit give a figure of that kind (money, count, percent, duration, year)?
+- `unknown_names`: names the corpus never uses at all (Vietnam, PIPEDA, 2030);
+- `unit_sim`: best similarity of the question to a unit (low for off-topic questions);
+- `key_cov`: how much of the question's wording (rarer words weigh more) one unit covers.
 
 A logistic model over these features gives an answerability score in [0, 1]; the bot refuses
-below a threshold. Weights and threshold are fitted on the labelled dev set with
-`bpo-kb eval --fit-abstention` and stored in `bot/abstention.json`.
+below a threshold. Weights and threshold are fitted on the labelled dev set
+(`bpo-kb eval evals/datasets/dev.jsonl --fit-abstention`), the threshold being the highest
+that refuses at most 3% of its answerable items, and stored in `bot/abstention.json`.
 """
 
 from __future__ import annotations
@@ -25,35 +32,39 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest import LexicalIndex
-from ingest.text import STOPWORDS, normalize, stem, words
+from ingest.text import STOPWORDS, normalize, stem, stems, words
 
+from .lexicon import asked_figures, concept, concepts, figure_kinds
+from .ranking import Candidate
 from .retrieval import Hit
-from .shape import question_shape
 
 __all__ = ["FEATURES", "AbstentionModel", "Features", "features"]
 
 MODEL_PATH = Path(__file__).with_name("abstention.json")
 
-FEATURES = ("coverage", "coverage2", "dense", "unknown_names", "unknown_words", "figure_ok",
-            "lexical")
+FEATURES = ("req_cov", "req_fig", "unknown_names", "unit_sim", "key_cov")
+COMMON = 0.3
+"""Words in this share of passages or more are never key words."""
 
 
 @dataclass(frozen=True)
 class Features:
-    coverage: float
-    """Share of the question's weighted terms found in the best single passage."""
-    coverage2: float
-    """The same over the best two passages together."""
-    dense: float
-    """Cosine similarity of the best passage."""
+    """Answerability signals of one question against its retrieved passages."""
+
+    req_cov: float
+    """Share of the question's required terms - names, acronyms, years and named figures it
+    mentions, and the thing a figure is asked about (revenue, employees, attrition rate...) -
+    found together in one unit (sentence, list item or table row) with its neighbours in the
+    same paragraph, its heading or label (1 when it requires none)."""
+    req_fig: float
+    """1 when the question asks for no figure, or a unit holding all its required terms gives
+    a figure of the asked kind (money, count, percent, duration, year, any number)."""
     unknown_names: float
-    """Capitalised words, acronyms and numbers of the question the corpus never uses."""
-    unknown_words: float
-    """Other content words of the question the corpus never uses."""
-    figure_ok: float
-    """1 when no figure is asked for or the best passage gives one; else 0."""
-    lexical: float
-    """Best BM25 score, squashed to [0, 1)."""
+    """Capitalised words, acronyms and years of the question the corpus never uses."""
+    unit_sim: float
+    """Best cosine similarity of the question to a unit (low for off-topic questions)."""
+    key_cov: float
+    """Best share of the question's words (weighted by rarity squared) in one unit."""
     missing: tuple[str, ...] = ()
     """The question's words the corpus does not know (for explanations)."""
 
@@ -64,39 +75,148 @@ class Features:
 _NAME = re.compile(r"\b(?:[A-Z][a-zA-Z]+|[A-Z]{2,}[a-z]?s?|\d[\d,.]*)\b")
 _IGNORE_NAMES = {"i", "what", "how", "is", "are", "can", "does", "do", "which", "who", "why",
                  "when", "where", "should", "tell", "give", "list", "explain", "and", "the", "a",
-                 "my", "we", "our", "ok", "okay", "so", "hi", "hello", "please", "thanks"}
+                 "my", "we", "our", "ok", "okay", "so", "hi", "hello", "please", "thanks", "any",
+                 "if", "for", "in", "on", "with", "as", "whats", "what's", "us", "it", "its"}
 
 
-def features(question: str, query: str, hits: Sequence[Hit], lexical: LexicalIndex,
-             idf: Callable[[str], float], unit_coverage: Callable[[Hit], float]) -> Features:
-    """Answerability features for a question and its retrieved passages."""
-    q = normalize(question)
-    shape = question_shape(q)
-    unknown_names: list[str] = []
-    for m in _NAME.finditer(q):
+def _unknown(question: str, lexical: LexicalIndex) -> tuple[list[str], list[str]]:
+    names: list[str] = []
+    for m in _NAME.finditer(question):
         w = m.group(0)
-        if w.lower() in _IGNORE_NAMES or w.lower() in STOPWORDS:
+        low = w.lower()
+        if low in _IGNORE_NAMES or low in STOPWORDS:
             continue
-        key = stem(w.lower().rstrip("s") if w.isupper() else w.lower())
-        if not (lexical.knows(key) or lexical.knows(stem(w.lower()))):
-            unknown_names.append(w)
-    unknown_words = [w for w in words(q) if w not in STOPWORDS and len(w) > 2
-                     and not lexical.knows(stem(w))
-                     and w not in {n.lower() for n in unknown_names}]
-    covs = sorted((unit_coverage(h) for h in hits), reverse=True) or [0.0]
-    cov = covs[0]
-    cov2 = min(1.0, covs[0] + 0.5 * (covs[1] if len(covs) > 1 else 0.0))
-    best_dense = max((h.dense for h in hits), default=0.0)
-    best_lex = max((h.lexical for h in hits), default=0.0)
-    figure_ok = 1.0
-    if shape.wants_number and hits:
-        top = max(hits, key=unit_coverage)
-        figure_ok = 1.0 if re.search(r"\d", top.chunk.text) else 0.0
-    return Features(coverage=cov, coverage2=cov2, dense=best_dense,
-                    unknown_names=float(len(unknown_names)),
-                    unknown_words=float(len(unknown_words)), figure_ok=figure_ok,
-                    lexical=best_lex / (best_lex + 10.0),
-                    missing=tuple(unknown_names + unknown_words))
+        if m.start() == 0 and not w.isupper():
+            continue  # a capital at the start of the question is just the first word
+        keys = {stem(low), stem(low.rstrip("s")), low.replace(",", "")}
+        if not any(lexical.knows(k) for k in keys):
+            names.append(w)
+    lowered = {n.lower() for n in names}
+    plain = [w for w in words(question) if w not in STOPWORDS and len(w) > 2
+             and not w[0].isdigit() and w not in lowered and not lexical.knows(stem(w))]
+    return names, plain
+
+
+_ASK_NOUN = re.compile(
+    r"\bhow many\s+(?:\w+\s+){0,2}?(?P<a>\w+)\b|"
+    r"\b(?P<b>revenues?|employees|workforce|headcount|salar(?:y|ies)|fines?|penalt(?:y|ies)|"
+    r"costs?|prices?|fees?|market size|founded|license|licen[cs]es?)\b", re.I)
+
+
+_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+
+
+def _required(question: str, lexical: LexicalIndex) -> list[frozenset[str]]:
+    """What an answer must mention, each as a set of alternatives: the names and acronyms in
+    the question (an acronym is also satisfied by its expansion), years, a number that is part
+    of a name ("ISO 27001", "SOC 2"), and what a figure is asked about. Words found in most
+    passages (BPO, outsourcing...) are not required."""
+    from .query import ACRONYMS
+
+    req: list[frozenset[str]] = []
+    tokens = list(_NAME.finditer(question))
+    for i, m in enumerate(tokens):
+        w = m.group(0)
+        low = w.lower()
+        if low in _IGNORE_NAMES or low in STOPWORDS or (m.start() == 0 and not w.isupper()):
+            continue
+        if w[0].isdigit():
+            prev = tokens[i - 1].group(0) if i else ""
+            joined = i and question[tokens[i - 1].end():m.start()].strip() == ""
+            if not (_YEAR.match(w) or (joined and prev[:1].isupper() and not prev[0].isdigit())):
+                continue  # "a 10 person startup", "24/7": the asker's situation, not a name
+        alts = {concept(t) for t in stems(low)}
+        if not alts or all(lexical.df_ratio(t) >= COMMON for t in alts):
+            continue
+        expansion = ACRONYMS.get(low) or ACRONYMS.get(low.rstrip("s"))
+        if expansion:
+            alts.add(" ".join(stems(expansion)))
+        req.append(frozenset(alts))
+    for m in _ASK_NOUN.finditer(question):
+        noun = m.group("a") or m.group("b")
+        for t in stems(noun):
+            if lexical.df_ratio(t) < COMMON or concept(t) != t:
+                req.append(frozenset({concept(t)}))
+    for m in _COMPOUND.finditer(question):  # "attrition rate", "handle time", "NPS score"
+        mod = m.group("mod").lower()
+        if mod in _GENERIC_MODIFIERS or mod in STOPWORDS:
+            continue
+        for t in stems(mod):
+            if lexical.df_ratio(t) < COMMON:
+                req.append(frozenset({concept(t)}))
+    return list(dict.fromkeys(req))
+
+
+_COMPOUND = re.compile(r"\b(?P<mod>[A-Za-z][\w-]+)\s+(?:rates?|fees?|scores?|times?|ratios?|"
+                       r"levels?|penalt(?:y|ies)|fines?|salar(?:y|ies)|costs?)\b", re.I)
+_GENERIC_MODIFIERS = {"average", "typical", "good", "hourly", "monthly", "annual", "yearly",
+                      "total", "going", "usual", "normal", "maximum", "minimum", "best", "the",
+                      "what", "acceptable", "target", "standard", "market", "current", "real",
+                      "overall", "low", "high", "lower", "higher", "hidden", "setup", "fixed",
+                      "variable", "per", "same", "right", "fair", "reasonable", "ballpark"}
+
+
+def _found(alternatives: frozenset[str], bag: frozenset[str]) -> bool:
+    """Is one alternative in the bag (a multi-word expansion needs all of its stems)?"""
+    for alt in alternatives:
+        parts = alt.split(" ")
+        if all(p in bag for p in parts):
+            return True
+    return False
+
+
+def _same_line(a: Candidate, b: Candidate) -> bool:
+    text = a.unit.chunk.text
+    lo, hi = sorted((a.unit.end, b.unit.start)) if a.unit.start < b.unit.start else \
+        sorted((b.unit.end, a.unit.start))
+    return "\n" not in text[lo:hi]
+
+
+def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Candidate],
+             lexical: LexicalIndex, idf: Callable[[str], float]) -> Features:
+    """Answerability features for a question, its retrieved passages and ranked units."""
+    q = normalize(question)
+    names, plain = _unknown(q, lexical)
+    own = set(stems(q))
+    weights: dict[str, float] = {}
+    for t in stems(query):
+        if t in weights:
+            continue
+        w = idf(t) ** 2
+        weights[t] = w if t in own else 0.5 * w
+    total = sum(weights.values()) or 1.0
+    by_pos = {(c.unit.chunk.chunk_id, c.unit.position): c for c in ranked}
+    asked = asked_figures(q)
+
+    def bag(c: Candidate) -> frozenset[str]:
+        return concepts(c.unit.stems | frozenset(stems(f"{c.unit.label} {c.unit.context}")))
+
+    required = _required(q, lexical)
+    best_cov = best_req = 0.0
+    rows: list[tuple[float, str]] = []
+    for c in ranked:
+        b1 = bag(c)
+        around = [n for d in (-1, 1)
+                  if (n := by_pos.get((c.unit.chunk.chunk_id, c.unit.position + d))) is not None
+                  and _same_line(c, n)]  # neighbours in the same paragraph, bullet or row
+        b2 = b1.union(*(bag(n) for n in around))
+        best_cov = max(best_cov, sum(w for t, w in weights.items()
+                                     if t in b1 or concept(t) in b1) / total)
+        r = (sum(1 for alts in required if _found(alts, b2)) / len(required)) if required \
+            else 1.0
+        best_req = max(best_req, r)
+        rows.append((r, c.unit.text + " " + " ".join(n.unit.text for n in around)))
+    req_fig = 1.0
+    if asked:
+        req_fig = 0.0
+        for i, (r, text) in enumerate(rows):
+            holds = r >= 1.0 - 1e-9 if required else i < 8  # else: among the best units
+            if holds and figure_kinds(text) & asked:
+                req_fig = 1.0
+                break
+    unit_sim = max((c.features[0] for c in ranked), default=0.0)
+    return Features(req_cov=best_req, req_fig=req_fig, unknown_names=float(len(names)),
+                    unit_sim=unit_sim, key_cov=best_cov, missing=tuple(names + plain))
 
 
 @dataclass(frozen=True)
@@ -112,7 +232,9 @@ class AbstentionModel:
         if MODEL_PATH.exists():
             return cls.load(MODEL_PATH)
         # hand-set starting point, used until a model is fitted on the dev set
-        return cls(weights=(6.0, 2.0, 4.0, -2.5, -0.6, 1.0, 1.0), bias=-5.0, threshold=0.5)
+        hand = {"req_cov": 4.0, "req_fig": 2.0, "unknown_names": -3.0, "unit_sim": 5.0,
+                "key_cov": 2.0}
+        return cls(weights=tuple(hand.get(f, 0.0) for f in FEATURES), bias=-4.0, threshold=0.5)
 
     @classmethod
     def load(cls, path: Path) -> AbstentionModel:

@@ -20,6 +20,7 @@ from ingest import (
     IndexMissing,
     QuestionError,
     Settings,
+    StoreUnavailable,
     current_generation,
     index_is_usable,
     ingest,
@@ -28,17 +29,18 @@ from ingest.ingestion import Progress
 
 from .abstention import AbstentionModel, Features, features
 from .answer import Answer, Citation
-from .compose import Composition, compose, query_terms, score_units
+from .compose import Composition, compose, rank_units
 from .generation import make_generator
 from .query import Turn, standalone_query
 from .retrieval import Hit, HybridRetriever
-from .shape import question_shape
 
 __all__ = ["Bot", "clean_question", "parse_history"]
 
 log = logging.getLogger(__name__)
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff\ud800-\udfff]")
+"""Control and invisible characters, and lone surrogates (undecodable bytes, e.g. from a
+mis-encoded terminal or file: the tokenizer and UTF-8 output reject them)."""
 REFUSAL = "The guides don't cover this."
 
 
@@ -128,18 +130,35 @@ class Bot:
         if not force and now - self._checked < 1.0:
             return False
         self._checked = now
-        name = current_generation(self.settings.index_dir)
+        try:
+            name = current_generation(self.settings.index_dir)
+        except IndexCorrupt as e:
+            log.warning("cannot read the index pointer (%s); still answering from %s", e,
+                        self._gen.name)
+            return False
         if name is None or name == self._gen.name:
             return False
-        with self._lock:
+        # one request loads the new generation; the others keep answering from the current
+        # one instead of queueing behind the load (seconds for a large index)
+        if not self._lock.acquire(blocking=force):
+            return False
+        try:
             if name == self._gen.name:
                 return False
-            gen = Generation.open(self.settings.index_dir, name, embedder_spec=self.settings.embedder)
+            try:
+                gen = Generation.open(self.settings.index_dir, name,
+                                      embedder_spec=self.settings.embedder)
+            except (IndexCorrupt, StoreUnavailable) as e:
+                log.warning("new index generation %s is unusable (%s); still answering from %s",
+                            name, e, self._gen.name)
+                return False
             self._gen = gen
             self._retriever = HybridRetriever(gen, self.settings.embedder,
                                               candidates=self.settings.candidates)
             log.info("switched to index generation %s", name)
             return True
+        finally:
+            self._lock.release()
 
     # -- answering ---------------------------------------------------------------------------
     def idf(self, s: str) -> float:
@@ -148,30 +167,30 @@ class Bot:
     def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[Hit]]:
         """The standalone retrieval query and the ranked passages for it."""
         query = standalone_query(question, history)
-        return query, self._retriever.search(query, self.settings.top_k)
+        return query, self._retriever.search(query, self.settings.top_k, question=question)
 
     def assess(self, question: str, query: str, hits: Sequence[Hit]) -> tuple[float, Features]:
         """Answerability score in [0, 1] and the features behind it."""
-        terms = query_terms(query, self.idf)
-        shape = question_shape(question)
-        best: dict[str, float] = {}
-        for s in score_units(hits, terms, shape):
-            cid = s.unit.chunk.chunk_id
-            best[cid] = max(best.get(cid, 0.0), s.coverage)
-
-        def cov(h: Hit) -> float:
-            return best.get(h.chunk.chunk_id, 0.0)
-
-        f = features(question, query, hits, self._gen.lexical, self.idf, cov)
+        ranked = rank_units(question, query, hits, self.idf)
+        f = features(question, query, hits, ranked, self._gen.lexical, self.idf)
         return self._abstention.score(f), f
 
     def ask(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]] = ()
             ) -> Answer:
         """Answer one question (with optional earlier turns). Raises QuestionError on bad input."""
         t0 = time.perf_counter()
+        ans, q, turns, hits = self._extractive(question, history)
+        if not ans.abstained:
+            ans = self._generate(ans, q, turns, hits)
+        ms = (time.perf_counter() - t0) * 1000
+        return _with_latency(ans, ms)
+
+    def _extractive(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]]
+                    ) -> tuple[Answer, str, list[Turn], list[Hit]]:
+        """The extractive answer (or refusal), with the cleaned question, turns and passages."""
         self.refresh()
         q = clean_question(question, self.settings.max_question_chars)
-        turns = parse_history(list(history))
+        turns = parse_history(history)
         query, hits = self.retrieve(q, turns)
         score, feats = self.assess(q, query, hits)
         if not hits or score < self._abstention.threshold:
@@ -183,14 +202,27 @@ class Bot:
                 ans = self._refusal(q, query, hits, score)
             else:
                 ans = self._answer(q, query, hits, comp, score)
-                ans = self._generate(ans, q, turns, hits)
-        ms = (time.perf_counter() - t0) * 1000
-        return _with_latency(ans, ms)
+        return ans, q, turns, list(hits)
 
     def stream(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]] = ()
                ) -> Iterator[str | Answer]:
-        """Yield the answer text progressively (growing prefixes), then the final `Answer`."""
-        ans = self.ask(question, history)
+        """Yield the answer text progressively (growing prefixes), then the final `Answer`.
+
+        With an LLM backend the strings are the model's draft as it streams (not yet
+        verified); the final `Answer` holds the verified text, which replaces the draft.
+        """
+        t0 = time.perf_counter()
+        ans, q, turns, hits = self._extractive(question, history)
+        if self._generator is not None and not ans.abstained:
+            final = ans
+            for item in self._generator.stream(q, turns, hits, ans):
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    yield item
+            yield _with_latency(final, (time.perf_counter() - t0) * 1000)
+            return
+        ans = _with_latency(ans, (time.perf_counter() - t0) * 1000)
         text = ans.answer
         pieces = re.findall(r"\S+\s*", text)
         acc = ""

@@ -1,12 +1,15 @@
 """The extractive answerer: choose the few units (sentences, list items, table rows) that best
 answer the question, across the retrieved passages, and cite each one.
 
-Scoring a unit = how much of the question's weighted terms it (and its heading) covers,
-plus how relevant its passage is, plus a bonus when it has the shape the question asks for
-(a figure for "how much", a definition for "what is", list items for "what are the types").
-Selection is greedy under a word budget, skipping near-repeats; comparisons make sure both
-sides are covered; list questions return the list; different figures for the same thing are
-all shown with a note that the guides differ.
+1. Every unit of the retrieved passages is scored by the unit ranker (bot/ranking.py).
+2. The answer starts from the best unit and adds units that are nearly as good or that cover
+   terms of the question still uncovered, under a word budget, skipping near-repeats.
+3. Shapes: a comparison ("X vs Y") gets both sides; a list question ("what are the types...")
+   gets the items of the best list or table, in order; a "how much/how many" question whose
+   passages give different figures for the same thing gets each figure, with a note that the
+   guides differ.
+4. Units of one passage stay together, in passage order; each passage gets one marker [n]
+   and its citation records the span the answer used.
 """
 
 from __future__ import annotations
@@ -15,20 +18,32 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingest.text import stems
+from ingest.text import sentence_spans, stems
+from ingest.units import Unit
 
 from .answer import Citation
+from .ranking import Candidate, UnitRanker, candidates
 from .retrieval import Hit
 from .shape import Shape, question_shape
-from .units import Unit, units_of
 
-__all__ = ["Composition", "compose", "query_terms"]
+__all__ = ["Composition", "compose", "query_terms", "rank_units"]
 
-WORD_BUDGET = 95
-"""Soft limit on answer words (a list answer may use up to LIST_WORD_BUDGET)."""
-LIST_WORD_BUDGET = 130
-_DEFINITIONAL = re.compile(r"\b(is|are|refers to|means|stands for|is defined as|involves|"
-                           r"describes|covers)\b", re.I)
+WORD_BUDGET = 100
+"""Soft limit on the words of an answer."""
+LIST_WORD_BUDGET = 120
+"""Soft limit for list answers."""
+MAX_LIST_ITEMS = 8
+STRATEGY = "greedy"
+PASSAGES = 4
+"""How many of the best passages an answer draws on."""
+SECOND = 0.8
+"""A passage contributes a second unit when it scores at least this share of its first."""
+FLOOR = 0.0
+"""Units scoring under this share of the best unit's score are never added."""
+STRONG = 0.0
+"""Units scoring at least this share of the best are added (budget permitting)."""
+NOVEL = 0.15
+"""Other units are added when they cover this much of the question's still-uncovered terms."""
 _FIGURE = re.compile(r"(?:\$\s?\d[\d,.]*\s*(?:[kmb]n?\b|billion|million|trillion)?|"
                      r"\d[\d,.]*\s*(?:%|percent|billion|million|[kmb]\b|months?|years?|weeks?|"
                      r"minutes?|hours?|employees|countries|fte)|\b(?:one|two|three|five|ten)\s+"
@@ -46,30 +61,31 @@ class Composition:
 
 
 def query_terms(query: str, idf: Callable[[str], float]) -> dict[str, float]:
-    """Weighted content stems of a (standalone, expanded) query: rarer terms weigh more."""
+    """Weighted content stems of a (standalone) query: rarer terms weigh more; terms added
+    by acronym expansion weigh half."""
     from .query import expand_query
 
-    base = stems(query)
-    expanded = stems(expand_query(query))
+    base = set(stems(query))
     weights: dict[str, float] = {}
-    for s in expanded:
-        w = idf(s)
-        if s not in base:
-            w *= 0.5  # added by acronym expansion: helps, but is not what was asked
+    for s in stems(expand_query(query)):
+        w = idf(s) * (1.0 if s in base else 0.5)
         weights[s] = max(weights.get(s, 0.0), w)
     return weights
 
 
-def _coverage(unit_stems: frozenset[str], context: frozenset[str], terms: dict[str, float]
-              ) -> float:
-    total = sum(terms.values()) or 1.0
-    got = 0.0
-    for t, w in terms.items():
-        if t in unit_stems:
-            got += w
-        elif t in context:
-            got += 0.5 * w
-    return got / total
+_RANKER: UnitRanker | None = None
+
+
+def rank_units(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str], float],
+               ranker: UnitRanker | None = None) -> list[Candidate]:
+    """All units of the passages, scored for the question, best first."""
+    global _RANKER
+    if ranker is None:
+        if _RANKER is None:
+            _RANKER = UnitRanker.default()
+        ranker = _RANKER
+    shape = question_shape(question)
+    return ranker.score(candidates(hits, query_terms(query, idf), shape))
 
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> float:
@@ -78,154 +94,187 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def _n_words(text: str) -> int:
+def _words(text: str) -> int:
     return len(text.split())
 
 
-@dataclass
-class _Scored:
-    unit: Unit
-    hit: Hit
-    score: float
-    coverage: float
-
-
-def score_units(hits: Sequence[Hit], terms: dict[str, float], shape: Shape) -> list[_Scored]:
-    """Every unit of the retrieved passages, scored for this question (best first)."""
-    if not hits:
-        return []
-    best_dense = max(h.dense for h in hits) or 1.0
-    out: list[_Scored] = []
-    for h in hits:
-        ctx = frozenset(stems(h.chunk.section + " " + h.chunk.context))
-        rel = max(0.0, h.dense) / best_dense
-        rank_bonus = 1.0 / (1 + h.rank)
-        for u in units_of(h.chunk):
-            cov = _coverage(u.stems, ctx, terms)
-            s = 0.6 * cov + 0.25 * rel + 0.1 * rank_bonus
-            n = _n_words(u.text)
-            if shape.wants_number:
-                s += 0.12 if u.has_number else -0.05
-                if shape.wants_duration and re.search(r"\b(months?|years?|weeks?|days?)\b",
-                                                      u.text, re.I):
-                    s += 0.08
-            if shape.kind == "definition" and shape.subject:
-                subj = set(shape.subject)
-                if subj & u.stems and _DEFINITIONAL.search(u.text[:160]):
-                    s += 0.12
-            if shape.kind == "list" and u.kind in ("item", "row"):
-                s += 0.06
-            if n < 6:
-                s -= 0.1
-            if n > 70:
-                s -= 0.08
-            out.append(_Scored(u, h, s, cov))
-    out.sort(key=lambda x: -x.score)
-    return out
-
-
 def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str], float],
-            *, max_sentences: int = 4) -> Composition:
+            *, max_sentences: int = 4, ranker: UnitRanker | None = None) -> Composition:
     """Build a short answer with inline `[n]` markers from the retrieved passages."""
     shape = question_shape(question)
     terms = query_terms(query, idf)
-    scored = score_units(hits, terms, shape)
-    if not scored:
+    ranked = rank_units(question, query, hits, idf, ranker)
+    if not ranked:
         return Composition("", (), ())
-    picked: list[_Scored] = []
+    picked: list[Candidate] = []
     disagreement = False
+    list_mode = False
     if shape.kind == "list":
-        picked = _pick_list(scored, max_sentences)
+        picked = _pick_list(ranked, shape)
+        list_mode = bool(picked)
     if not picked and shape.wants_number:
-        picked, disagreement = _pick_figures(scored, max_sentences)
+        picked, disagreement = _pick_figures(ranked, max_sentences)
     if not picked:
-        picked = _pick_greedy(scored, max_sentences, WORD_BUDGET)
-    if shape.kind == "comparison":
-        picked = _cover_sides(picked, scored, shape, max_sentences)
-    return _render(picked, shape, disagreement)
+        if STRATEGY == "passages":
+            picked = _pick_by_passage(ranked, hits, max_sentences)
+        else:
+            picked = _pick_greedy(ranked, terms, max_sentences)
+    if shape.kind == "comparison" and not list_mode:
+        picked = _cover_sides(picked, ranked, shape, max_sentences)
+    if not list_mode:
+        picked = _backfill_antecedents(picked, ranked)
+    return _render(picked, shape, disagreement, list_mode)
 
 
-def _pick_greedy(scored: list[_Scored], max_units: int, budget: int,
-                 floor_ratio: float = 0.72) -> list[_Scored]:
-    best = scored[0].score
-    picked: list[_Scored] = []
-    words = 0
-    for s in scored:
+_ANAPHORIC = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both|the latter|"
+                        r"the former|the last point|the first|the same|here|there)\b", re.I)
+
+
+def _backfill_antecedents(picked: list[Candidate], ranked: list[Candidate]) -> list[Candidate]:
+    """A picked sentence that opens with "This", "It", "The last point"... needs the sentence
+    before it to make sense: add that sentence (from the same passage) right before it."""
+    by_pos = {(c.unit.chunk.chunk_id, c.unit.position): c for c in ranked}
+    out = list(picked)
+    for c in picked:
+        if c.unit.kind == "row" or not _ANAPHORIC.match(c.unit.text.lstrip("\"'\u201c(")):
+            continue
+        prev = by_pos.get((c.unit.chunk.chunk_id, c.unit.position - 1))
+        if prev is not None and prev not in out and prev.unit.kind != "row":
+            out.insert(out.index(c), prev)
+    return out
+
+
+def _context_stems(c: Candidate) -> frozenset[str]:
+    return c.unit.stems | frozenset(stems(f"{c.unit.context} {c.unit.label}"))
+
+
+def _pick_greedy(ranked: list[Candidate], terms: dict[str, float], max_units: int
+                 ) -> list[Candidate]:
+    first = ranked[0]
+    picked = [first]
+    covered = set(_context_stems(first))
+    words = _words(first.unit.text)
+    total = sum(terms.values()) or 1.0
+    for c in ranked[1:]:
         if len(picked) >= max_units:
             break
-        if s.score < best * floor_ratio and picked:
+        if c.score < first.score * FLOOR:
             break
-        if any(_similar(s.unit.stems, p.unit.stems) >= 0.6 for p in picked):
+        n = _words(c.unit.text)
+        if words + n > WORD_BUDGET:
             continue
-        n = _n_words(s.unit.text)
-        if picked and words + n > budget:
+        if any(_similar(c.unit.stems, p.unit.stems) >= 0.6 for p in picked):
             continue
-        picked.append(s)
-        words += n
+        new = sum(w for t, w in terms.items() if t in c.unit.stems and t not in covered) / total
+        strong = c.score >= first.score * STRONG
+        adjacent = any(p.unit.chunk.chunk_id == c.unit.chunk.chunk_id
+                       and abs(p.unit.position - c.unit.position) == 1 for p in picked)
+        if strong or new >= NOVEL or (adjacent and c.score >= first.score * 0.5):
+            picked.append(c)
+            covered |= _context_stems(c)
+            words += n
     return picked
 
 
-def _pick_list(scored: list[_Scored], max_units: int) -> list[_Scored]:
-    """For 'what are the types/steps/...': the items of the best list-like passage."""
-    lists = [s for s in scored[:12] if s.unit.kind in ("item", "row")]
-    if not lists:
+def _pick_by_passage(ranked: list[Candidate], hits: Sequence[Hit], max_units: int
+                     ) -> list[Candidate]:
+    """The best units of the best passages: passages in retrieval order, each contributing
+    its best unit (and a second when it scores nearly as well), under the word budget."""
+    best_by_chunk: dict[str, list[Candidate]] = {}
+    for c in ranked:
+        best_by_chunk.setdefault(c.unit.chunk.chunk_id, []).append(c)
+    first = ranked[0]
+    picked: list[Candidate] = [first]
+    words = _words(first.unit.text)
+    for h in hits[:PASSAGES]:
+        units = best_by_chunk.get(h.chunk.chunk_id, [])
+        for j, c in enumerate(units[:2]):
+            if len(picked) >= max_units:
+                break
+            if c in picked or (j == 1 and c.score < units[0].score * SECOND):
+                continue
+            if c.score < first.score * FLOOR:
+                continue
+            n = _words(c.unit.text)
+            if words + n > WORD_BUDGET:
+                continue
+            if any(_similar(c.unit.stems, p.unit.stems) >= 0.6 for p in picked):
+                continue
+            picked.append(c)
+            words += n
+    return picked
+
+
+def _list_groups(ranked: list[Candidate]) -> list[list[Candidate]]:
+    """Items and rows grouped by list: one chunk, joined with the next chunk of the same
+    section when a long list was split across chunks."""
+    by_chunk: dict[str, list[Candidate]] = {}
+    for c in ranked:
+        if c.unit.kind in ("item", "row"):
+            by_chunk.setdefault(c.unit.chunk.chunk_id, []).append(c)
+    chunks = {cid: items[0].unit.chunk for cid, items in by_chunk.items()}
+    order = sorted(chunks, key=lambda cid: (chunks[cid].doc_id, chunks[cid].ordinal))
+    groups: list[list[Candidate]] = []
+    prev = None
+    for cid in order:
+        ch = chunks[cid]
+        items = sorted(by_chunk[cid], key=lambda c: c.unit.position)
+        if prev is not None and prev.doc_id == ch.doc_id and prev.ordinal + 1 == ch.ordinal \
+                and prev.section == ch.section and groups:
+            groups[-1].extend(items)
+        else:
+            groups.append(items)
+        prev = ch
+    return groups
+
+
+def _pick_list(ranked: list[Candidate], shape: Shape) -> list[Candidate]:
+    """For 'what are the types/steps/...': the items of the best list or table whose heading
+    or intro names the thing asked for ("Risks - and how to manage them"), in order."""
+    top = ranked[0].score
+    best: list[Candidate] = []
+    best_strength = 0.0
+    wanted = set(shape.list_terms)
+    for items in _list_groups(ranked):
+        if len(items) < 3:
+            continue
+        chunk = items[0].unit.chunk
+        heading = set(stems(f"{chunk.section} {chunk.context} {items[0].unit.context}"))
+        if wanted and not wanted & heading:
+            continue
+        scores = sorted((i.score for i in items), reverse=True)
+        strength = 0.6 * scores[0] + 0.4 * sum(scores[:3]) / 3
+        if strength > best_strength:
+            best, best_strength = items, strength
+    if not best or max(c.score for c in best) < top * 0.6:
         return []
-    # the passage whose items best match, by the sum of its top item scores
-    by_chunk: dict[str, list[_Scored]] = {}
-    for s in scored:
-        if s.unit.kind in ("item", "row"):
-            by_chunk.setdefault(s.unit.chunk.chunk_id, []).append(s)
-    def strength(items: list[_Scored]) -> float:
-        top = sorted((i.score for i in items), reverse=True)[:4]
-        return sum(top) / 4 + 0.1 * max(i.coverage for i in items)
-    best_id = max(by_chunk, key=lambda c: strength(by_chunk[c]))
-    items = sorted(by_chunk[best_id], key=lambda s: s.unit.position)
-    if len(items) < 2:
-        return []
-    limit = max(max_units, 8)
-    chosen: list[_Scored] = []
+    chosen: list[Candidate] = []
     words = 0
-    for s in items:
-        text = _short_item(s.unit)
-        n = _n_words(text)
-        if chosen and (len(chosen) >= limit or words + n > LIST_WORD_BUDGET):
+    for c in best:
+        n = _words(_list_text(c.unit))
+        if chosen and (len(chosen) >= MAX_LIST_ITEMS or words + n > LIST_WORD_BUDGET):
             break
-        chosen.append(s)
+        chosen.append(c)
         words += n
     return chosen
 
 
-def _short_item(u: Unit) -> str:
-    return u.text
+def _list_text(u: Unit) -> str:
+    """A list item as shown in a list answer: rows by their first two columns, long items
+    by their first sentence."""
+    if u.kind == "row":
+        parts = u.text.split("; ")
+        return parts[0].replace(" \u2014 ", ": ", 1).rstrip(".") + "."
+    text = u.text
+    if _words(text) > 30:
+        first = next(iter(sentence_spans(text)), None)
+        if first:
+            text = text[first[0]:first[1]]
+    return text
 
 
 def _figures(text: str) -> set[str]:
     return {re.sub(r"\s+", " ", m.group(0).lower().strip()) for m in _FIGURE.finditer(text)}
-
-
-def _pick_figures(scored: list[_Scored], max_units: int) -> tuple[list[_Scored], bool]:
-    """For 'how much/how many': the best figure, plus differing figures for the same thing."""
-    with_fig = [s for s in scored[:15] if s.unit.has_number and _figures(s.unit.text)]
-    if not with_fig:
-        return [], False
-    top = with_fig[0]
-    picked = [top]
-    seen_figs = _figures(top.unit.text)
-    differing = False
-    for s in with_fig[1:]:
-        if len(picked) >= max_units:
-            break
-        if s.coverage < top.coverage * 0.8 or s.score < top.score * 0.8:
-            continue
-        if any(_similar(s.unit.stems, p.unit.stems) >= 0.6 for p in picked):
-            continue
-        figs = _figures(s.unit.text)
-        if figs and not figs <= seen_figs:
-            picked.append(s)
-            if s.unit.chunk.chunk_id != top.unit.chunk.chunk_id or True:
-                differing = differing or bool(_same_kind(seen_figs, figs))
-            seen_figs |= figs
-    return picked, differing and len(picked) > 1
 
 
 def _kind(fig: str) -> str:
@@ -240,69 +289,94 @@ def _kind(fig: str) -> str:
     return "other"
 
 
-def _same_kind(a: set[str], b: set[str]) -> set[str]:
-    return {_kind(f) for f in a} & {_kind(f) for f in b} - {"other"}
+def _pick_figures(ranked: list[Candidate], max_units: int) -> tuple[list[Candidate], bool]:
+    """For 'how much/how many': the best figure, plus other passages' figures for the same
+    thing when they differ."""
+    with_fig = [c for c in ranked[:20] if c.unit.has_number and _figures(c.unit.text)]
+    if not with_fig or with_fig[0].score < ranked[0].score * 0.6:
+        return [], False
+    top = with_fig[0]
+    picked = [top]
+    seen = _figures(top.unit.text)
+    kinds = {_kind(f) for f in seen} - {"other"}
+    differing = False
+    words = _words(top.unit.text)
+    for c in with_fig[1:]:
+        if len(picked) >= max_units:
+            break
+        if c.score < top.score * 0.6 or c.coverage < top.coverage * 0.75:
+            continue
+        if any(_similar(c.unit.stems, p.unit.stems) >= 0.6 for p in picked):
+            continue
+        figs = _figures(c.unit.text)
+        same_kind = {_kind(f) for f in figs} & kinds
+        if not figs or figs <= seen or not same_kind:
+            continue
+        if words + _words(c.unit.text) > WORD_BUDGET + 20:
+            continue
+        picked.append(c)
+        differing = True
+        seen |= figs
+        words += _words(c.unit.text)
+    return picked, differing
 
 
-def _cover_sides(picked: list[_Scored], scored: list[_Scored], shape: Shape,
-                 max_units: int) -> list[_Scored]:
+def _cover_sides(picked: list[Candidate], ranked: list[Candidate], shape: Shape,
+                 max_units: int) -> list[Candidate]:
     """Make sure each side of 'X vs Y' is covered by some picked unit."""
     out = list(picked)
     for side in shape.sides:
         need = set(side)
-        if any(need & s.unit.stems for s in out):
+        if any(need & _context_stems(c) for c in out):
             continue
-        for s in scored:
-            if need & s.unit.stems and s not in out:
+        for c in ranked:
+            if need & _context_stems(c) and c not in out and c.score >= ranked[0].score * 0.3:
                 if len(out) >= max_units:
                     out = out[:-1]
-                out.append(s)
+                out.append(c)
                 break
     return out
 
 
-def _render(picked: list[_Scored], shape: Shape, disagreement: bool) -> Composition:
+def _render(picked: list[Candidate], shape: Shape, disagreement: bool, list_mode: bool
+            ) -> Composition:
     if not picked:
         return Composition("", (), ())
-    # order: group units of the same passage (in passage order) after its first appearance
-    order: list[_Scored] = []
-    if shape.kind == "list":
+    order: list[Candidate] = []
+    if list_mode:
         order = picked
     else:
         first = picked[0]
-        rest = picked[1:]
         if shape.kind == "definition":
-            defs = [s for s in picked if _DEFINITIONAL.search(s.unit.text[:160])
-                    and set(shape.subject) & s.unit.stems]
+            defs = [c for c in picked if c.features[15] > 0]
             if defs:
                 first = defs[0]
-                rest = [s for s in picked if s is not first]
-        order = [first]
-        for s in rest:
-            order.append(s)
-        grouped: list[_Scored] = []
-        for s in order:
-            if s in grouped:
+        for c in [first] + [c for c in picked if c is not first]:
+            if c in order:
                 continue
-            same = sorted([t for t in order if t.unit.chunk.chunk_id == s.unit.chunk.chunk_id
-                           and t not in grouped], key=lambda t: t.unit.position)
-            grouped.extend(same)
-        order = grouped
+            order.extend(sorted((t for t in picked if t.unit.chunk.chunk_id ==
+                                 c.unit.chunk.chunk_id and t not in order),
+                                key=lambda t: t.unit.position))
     markers: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     hits: dict[str, Hit] = {}
     parts: list[str] = []
-    for s in order:
-        cid = s.unit.chunk.chunk_id
+    for c in order:
+        cid = c.unit.chunk.chunk_id
         if cid not in markers:
             markers[cid] = len(markers) + 1
-            hits[cid] = s.hit
-        spans.setdefault(cid, []).append((s.unit.start, s.unit.end))
-        text = s.unit.text.strip()
+            hits[cid] = c.hit
+        text = _list_text(c.unit) if list_mode else c.unit.text.strip()
+        start = c.unit.start
+        end = c.unit.end if c.unit.kind == "row" or not list_mode else \
+            c.unit.start + len(text) if c.unit.text.startswith(text) else c.unit.end
+        spans.setdefault(cid, []).append((start, min(end, c.unit.end)))
+        if c.unit.label and c.unit.label.lower() not in text.lower():
+            text = f"{c.unit.label}: {text}"
         if text and text[-1] not in ".!?":
             text += "."
         parts.append(f"{text} [{markers[cid]}]")
-    if shape.kind == "list" and len(parts) > 1:
+    if list_mode and len(parts) > 1:
         body = "\n".join(f"- {p}" for p in parts)
     else:
         body = " ".join(parts)
@@ -316,4 +390,4 @@ def _render(picked: list[_Scored], shape: Shape, disagreement: bool) -> Composit
                                   section=h.chunk.section, text=h.chunk.text,
                                   start=min(a for a, _ in ss), end=max(b for _, b in ss),
                                   score=h.score, chunk_id=cid))
-    return Composition(body, tuple(citations), tuple(s.unit for s in order), disagreement)
+    return Composition(body, tuple(citations), tuple(c.unit for c in order), disagreement)

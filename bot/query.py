@@ -9,12 +9,12 @@ that carries the topic of the earlier turns.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingest.text import STOPWORDS, normalize, words
+from ingest.text import STOPWORDS, normalize, stem, words
 
-__all__ = ["ACRONYMS", "Turn", "expand_query", "standalone_query"]
+__all__ = ["ACRONYMS", "Turn", "dense_query", "expand_query", "standalone_query"]
 
 ACRONYMS: dict[str, str] = {
     "bpo": "business process outsourcing",
@@ -62,6 +62,8 @@ ACRONYMS: dict[str, str] = {
     "dpdp": "digital personal data protection",
     "cx": "customer experience",
     "f&a": "finance and accounting",
+    "ap": "accounts payable",
+    "ar": "accounts receivable",
     "hr": "human resources",
     "siam": "service integration and management",
     "msp": "managed services provider",
@@ -95,7 +97,13 @@ _SPELLING = {
     "outsourcer": "outsourcing provider", "outsourcers": "outsourcing providers",
     "callcenter": "call center", "helpdesk": "help desk", "cheap": "low cost",
     "cheaper": "lower cost", "cheapest": "lowest cost", "staff": "staff employees",
-    "headcount": "headcount employees workforce", "workers": "workers employees workforce",
+    "headcount": "employees workforce FTEs", "workers": "employees workforce",
+    "people": "employees workforce", "agents": "employees workforce", "employ": "employees",
+    "personnel": "employees workforce", "seats": "FTEs", "clock": "24/7", "overnight": "24/7", "captive": "GCC",
+    "in-house": "internal", "inhouse": "internal", "covid": "pandemic", "coronavirus": "pandemic",
+    "cons": "risks disadvantages", "downsides": "risks", "dangers": "risks", "pitfalls": "risks",
+    "pros": "benefits advantages", "upsides": "benefits advantages", "perks": "benefits",
+    "size": "market size", "worth": "market size",
     "price": "price cost", "prices": "prices cost", "pricing": "pricing cost",
     "fees": "fees cost", "fee": "fee cost", "charge": "charge cost rates",
     "rates": "rates cost", "salary": "salary cost",
@@ -103,7 +111,8 @@ _SPELLING = {
 }
 """Spelling variants and near-synonyms mapped onto the guides' wording."""
 
-_AMBIGUOUS = frozenset({"it", "bot", "ai", "va", "vas", "hr", "qa", "cx", "phi", "baa", "sow"})
+_AMBIGUOUS = frozenset({"it", "bot", "ai", "va", "vas", "hr", "qa", "cx", "phi", "baa", "sow",
+                        "ap", "ar"})
 _EXPANSIONS_REV = sorted(((v, k) for k, v in ACRONYMS.items()), key=lambda kv: -len(kv[0]))
 _ACRONYM_TOKEN = re.compile(r"[A-Za-z][A-Za-z&]*")
 
@@ -111,10 +120,41 @@ _ACRONYM_TOKEN = re.compile(r"[A-Za-z][A-Za-z&]*")
 def expand_query(query: str) -> str:
     """The query plus the other form of each acronym/expansion and spelling variants in it."""
     norm = normalize(query)
+    extra = _expansions(norm)
+    return norm if not extra else f"{norm} ({'; '.join(extra)})"
+
+
+COMMON_DF = 0.45
+"""Words in at least this share of chunks (in these guides: BPO, outsourcing, business,
+process) say nothing about which passage answers; the dense query leaves them out."""
+
+
+def dense_query(query: str, df_ratio: Callable[[str], float]) -> str:
+    """The query as the embedder should see it: without the words every passage shares
+    (they swamp the vector: in a BPO corpus every passage is "about BPO"), plus expansions
+    of the rarer acronyms. Falls back to the full query when nothing specific is left."""
+    norm = normalize(query)
+    kept: list[str] = []
+    specific = 0
+    for tok in re.findall(r"\S+", norm):
+        core = [w for w in words(tok) if w not in STOPWORDS]
+        if core and all(df_ratio(stem(w)) >= COMMON_DF for w in core):
+            continue
+        kept.append(tok)
+        specific += len(core)
+    extra = [e for e in _expansions(norm)
+             if not all(df_ratio(stem(w)) >= COMMON_DF for w in words(e))]
+    if specific == 0:
+        return expand_query(norm)
+    text = " ".join(kept)
+    return text if not extra else f"{text} ({'; '.join(extra)})"
+
+
+def _expansions(norm: str) -> list[str]:
     low = norm.lower()
     extra: list[str] = []
-    tokens = set(words(norm))
-    raw_tokens = set(_ACRONYM_TOKEN.findall(norm))
+    tokens = list(dict.fromkeys(words(norm)))  # ordered: the query text must be deterministic
+    raw_tokens = list(dict.fromkeys(_ACRONYM_TOKEN.findall(norm)))
     for tok in raw_tokens:
         key = tok.lower()
         if key not in ACRONYMS:
@@ -132,7 +172,7 @@ def expand_query(query: str) -> str:
     for e in extra:
         if e not in seen and e.lower() not in low:
             seen.append(e)
-    return norm if not seen else f"{norm} ({'; '.join(seen)})"
+    return seen
 
 
 @dataclass(frozen=True)

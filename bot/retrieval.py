@@ -1,25 +1,35 @@
-"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank.
+"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank, then re-ranked.
 
-`HybridRetriever.search` returns `Hit`s; `as_langchain()` wraps it as a LangChain
-`BaseRetriever` for code that composes LangChain runnables.
+Stage 1 proposes candidates: the nearest chunks by vector (Chroma) and the best chunks by
+BM25, merged by reciprocal-rank fusion. Stage 2 re-ranks that pool with a linear model over
+a few signals: the query's similarity to the chunk's best sentence, list item or table row
+(unit vectors computed at ingest), the chunk's own similarity, BM25, the fused rank, and how
+well the chunk's headings match the question's specific words. The weights are fitted on the
+dev set (`python -m evals.calibrate reranker ...`, stored in bot/reranker.json).
+`as_langchain()` wraps the retriever as a LangChain `BaseRetriever`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ingest import Chunk, Generation, make_embedder
-from ingest.text import stems
+from ingest.text import normalize, stems
 
-from .query import expand_query
+from .query import dense_query, expand_query
 
-__all__ = ["Hit", "HybridRetriever"]
+__all__ = ["RERANK_FEATURES", "Hit", "HybridRetriever", "Reranker"]
 
 RRF_K = 20
 """Reciprocal-rank-fusion constant: score = sum over retrievers of 1 / (RRF_K + rank)."""
+RERANK_FEATURES = ("unit", "unit2", "chunk", "lexical", "fused", "dense_rank", "lexical_rank",
+                   "heading", "faq", "short")
+MODEL_PATH = Path(__file__).with_name("reranker.json")
 
 
 @dataclass(frozen=True)
@@ -29,58 +39,135 @@ class Hit:
     chunk: Chunk
     """The passage."""
     score: float
-    """Fused score (higher is better)."""
+    """Final ranking score (higher is better)."""
     dense: float
     """Cosine similarity of query and passage vectors."""
     lexical: float
     """BM25 score."""
     rank: int
-    """0-based rank after fusion."""
+    """0-based rank."""
+    unit_sims: tuple[float, ...] = field(default=(), compare=False)
+    """Cosine similarity of the query to each of the chunk's units (in `units_of` order)."""
+
+    @property
+    def best_unit(self) -> float:
+        return max(self.unit_sims) if self.unit_sims else self.dense
+
+
+@dataclass(frozen=True)
+class Reranker:
+    """Linear re-ranking model over `RERANK_FEATURES`."""
+
+    weights: tuple[float, ...]
+
+    @classmethod
+    def default(cls) -> Reranker:
+        if MODEL_PATH.exists():
+            data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+            if tuple(data["features"]) == RERANK_FEATURES:
+                return cls(tuple(float(w) for w in data["weights"]))
+        hand = {"unit": 0.45, "chunk": 0.2, "lexical": 0.2, "fused": 0.15}
+        return cls(tuple(hand.get(f, 0.0) for f in RERANK_FEATURES))
+
+    def save(self, path: Path, **extra: object) -> None:
+        path.write_text(json.dumps({"features": RERANK_FEATURES, "weights": list(self.weights),
+                                    **extra}, indent=1) + "\n", encoding="utf-8")
+
+
+@dataclass
+class Candidate:
+    """A chunk in the stage-1 pool with its re-ranking features."""
+
+    index: int
+    dense: float
+    lexical: float
+    unit_sims: tuple[float, ...]
+    features: tuple[float, ...]
 
 
 class HybridRetriever:
     """Dense + lexical retrieval over one index generation."""
 
-    def __init__(self, generation: Generation, embedder_spec: str, *, candidates: int = 30
-                 ) -> None:
+    def __init__(self, generation: Generation, embedder_spec: str, *, candidates: int = 30,
+                 reranker: Reranker | None = None) -> None:
         self.gen = generation
         self.embedder = make_embedder(embedder_spec)
         self.candidates = candidates
+        self.reranker = reranker or Reranker.default()
 
-    def search(self, query: str, k: int = 6) -> list[Hit]:
-        """The `k` best passages for `query` (already a standalone query)."""
+    def pool(self, query: str, question: str | None = None) -> list[Candidate]:
+        """Stage 1: the fused dense + BM25 candidates for `query`, with re-ranking features.
+
+        For a follow-up, `query` carries the earlier turns' topic and `question` is the bare
+        question: the dense side uses both vectors and keeps the better similarity, so a
+        topic word that misleads cannot bury the passage the question itself points to.
+        """
         expanded = expand_query(query)
-        qvec = self.embedder.embed_query(expanded)
-        dense = self.gen.store.query(qvec, self.candidates)
-        dense_rank = {cid: r for r, (cid, _) in enumerate(dense)}
-        dense_sim = dict(dense)
+        qvecs = [self.embedder.embed_query(dense_query(query, self.gen.lexical.df_ratio))]
+        if question and normalize(question) != normalize(query):
+            qvecs.append(self.embedder.embed_query(dense_query(question,
+                                                              self.gen.lexical.df_ratio)))
+        dense_all: dict[str, float] = {}
+        for qv in qvecs:
+            for cid, sim in self.gen.store.query(qv, self.candidates):
+                dense_all[cid] = max(sim, dense_all.get(cid, -1.0))
+        dense = sorted(dense_all.items(), key=lambda kv: -kv[1])[:self.candidates]
+        qmat = np.stack(qvecs)
         lex = self.gen.lexical.scores(stems(expanded))
         n_lex = min(self.candidates, len(lex))
         lex_top = np.argpartition(-lex, n_lex - 1)[:n_lex] if n_lex else np.array([], dtype=int)
         lex_top = lex_top[np.argsort(-lex[lex_top])]
-        lex_rank: dict[str, int] = {}
-        for r, i in enumerate(lex_top):
-            if lex[i] <= 0:
-                break
-            lex_rank[self.gen.chunks[int(i)].chunk_id] = r
-        fused: dict[str, float] = {}
-        for cid, r in dense_rank.items():
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + r + 1)
-        for cid, r in lex_rank.items():
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + r + 1)
-        order = sorted(fused, key=lambda c: -fused[c])[:k]
-        hits = []
-        for rank, cid in enumerate(order):
+        fused: dict[int, float] = {}
+        dense_sim: dict[int, float] = {}
+        dense_rank: dict[int, int] = {}
+        lex_rank: dict[int, int] = {}
+        for r, (cid, sim) in enumerate(dense):
             idx = self.gen.by_id.get(cid)
             if idx is None:
                 continue  # a vector whose chunk left the table: skip rather than fail
+            dense_sim[idx] = sim
+            dense_rank[idx] = r
+            fused[idx] = fused.get(idx, 0.0) + 1.0 / (RRF_K + r + 1)
+        for r, i in enumerate(lex_top):
+            if lex[i] <= 0:
+                break
+            lex_rank[int(i)] = r
+            fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + r + 1)
+        if not fused:
+            return []
+        max_lex = float(max(lex[i] for i in fused)) or 1.0
+        max_fused = max(fused.values())
+        lexical = self.gen.lexical
+        q_terms = {s: lexical.idf(s) for s in stems(query)}
+        q_total = sum(q_terms.values()) or 1.0
+        out = []
+        for idx, f in fused.items():
             chunk = self.gen.chunks[idx]
-            dsim = dense_sim.get(cid)
+            dsim = dense_sim.get(idx)
             if dsim is None:
-                dsim = float(np.dot(self.gen.vectors[idx], qvec))
-            hits.append(Hit(chunk=chunk, score=fused[cid], dense=float(dsim),
-                            lexical=float(lex[idx]), rank=rank))
-        return hits
+                dsim = float(np.max(qmat @ self.gen.vectors[idx]))
+            uv = self.gen.unit_vectors_of(idx)
+            sims = tuple(float(x) for x in np.max(np.asarray(uv) @ qmat.T, axis=1)) \
+                if len(uv) else ()
+            top2 = sorted(sims, reverse=True)[:2] or [dsim]
+            heading = set(stems(f"{chunk.section} {chunk.context}"))
+            head_cov = sum(w for t, w in q_terms.items() if t in heading) / q_total
+            feats = (top2[0], top2[-1], dsim, float(lex[idx]) / max_lex, f / max_fused,
+                     1.0 / (1 + dense_rank.get(idx, self.candidates)),
+                     1.0 / (1 + lex_rank.get(idx, self.candidates)), head_cov,
+                     float(chunk.kind == "faq"), float(len(chunk.text) < 150))
+            out.append(Candidate(idx, dsim, float(lex[idx]), sims, feats))
+        return out
+
+    def search(self, query: str, k: int = 6, question: str | None = None) -> list[Hit]:
+        """The `k` best passages for `query` (a standalone query; see `pool` for `question`)."""
+        pool = self.pool(query, question)
+        w = np.asarray(self.reranker.weights)
+        scored = sorted(((float(np.dot(w, c.features)), c) for c in pool),
+                        key=lambda t: (-t[0], t[1].index))
+        return [Hit(chunk=self.gen.chunks[c.index], score=s, dense=c.dense, lexical=c.lexical,
+                    rank=rank, unit_sims=c.unit_sims)
+                for rank, (s, c) in enumerate(scored[:k])]
 
     def as_langchain(self, k: int = 6) -> Any:
         """This retriever as a LangChain `BaseRetriever` (documents carry the chunk metadata)."""

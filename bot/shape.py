@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.text import STOPWORDS, normalize, stems, words
+from ingest.text import STOPWORDS, normalize, stem, stems, words
 
 __all__ = ["Shape", "question_shape"]
 
@@ -20,14 +20,21 @@ _DEFINE = re.compile(
     r"^\s*(?:so\s+|and\s+|ok(?:ay)?,?\s+)?(?:what(?:'s| is| are| does)|define|meaning of|explain|who (?:is|are))\b"
     r"(?:\s+(?:a|an|the))?\s*(?P<x>.+?)(?:\s+(?:stand for|mean|means|refer to|in simple terms|exactly|actually))?\s*[?.!]*$",
     re.I)
+_LIST_NOUNS = (r"(?:types|kinds|categories|forms|flavou?rs|models|steps|stages|phases|benefits|"
+               r"advantages|pros|cons|risks|challenges|disadvantages|drawbacks|examples|ways|"
+               r"factors|criteria|options|services|functions|tasks|processes|tips|practices|"
+               r"trends|metrics|kpis|hubs|destinations|countries|locations|providers|players|"
+               r"vendors|companies|firms|standards|frameworks|signals|industries|sectors|"
+               r"requirements|regulations|laws|concerns|certifications|pointers|mitigations|"
+               r"drivers|reasons|questions|areas|things|elements|roles|personas|platforms|"
+               r"tools|channels|segments|checks|obligations|safeguards)")
 _LIST = re.compile(
-    r"\b(types?|kinds?|categories|models?|steps?|stages?|phases?|benefits?|advantages?|risks?|"
-    r"challenges?|disadvantages?|examples?|ways?|factors?|criteria|checklist|options?|services|"
-    r"functions|tips|practices|trends?|metrics|hubs|destinations|providers|players|vendors|"
-    r"standards|frameworks|signals|industries|sectors|requirements|regulations|laws|concerns|"
-    r"certifications|pointers|mitigations?|drivers|reasons)\b", re.I)
-_LIST_ASK = re.compile(r"^\s*(?:what|which|list|name|give|tell me|how many)\b|\b(what|which) are\b|"
-                       r"\bmain\b|\bcommon\b|\bkey\b", re.I)
+    r"^\s*(?:(?:so|and|ok(?:ay)?),?\s+)?(?:"
+    r"(?:what|which)\s+(?:are|were)\s+(?:the\s+|some\s+|its\s+|their\s+)?(?:\w+[\s-]+){0,3}?" + _LIST_NOUNS
+    + r"|(?:what|which)\s+(?:\w+[\s-]+){0,2}?" + _LIST_NOUNS
+    + r"|(?:list|name|give me|tell me|show me)\s+(?:\w+[\s-]+){0,5}?" + _LIST_NOUNS
+    + r"|how many\s+" + _LIST_NOUNS + r"|what\s+(?:do|does|should|can)\s+(?:\w+\s+){1,4}(?:include|involve|cover))\b",
+    re.I)
 _NUMERIC = re.compile(
     r"\b(how much|how many|how big|how large|how long|how fast|how quickly|what percentage|"
     r"what share|what proportion|cost|costs|price|pricing|rate|rates|per hour|hourly|salary|"
@@ -35,6 +42,8 @@ _NUMERIC = re.compile(
     r"benchmark|target|typical(?:ly)? (?:runs?|takes?|lasts?)|duration|months|years|fine|fines|"
     r"growth|cagr|share|number of)\b", re.I)
 _DURATION = re.compile(r"\b(how long|duration|months|years|weeks|timeline|take to|time to)\b", re.I)
+_DEFINITION_OF = re.compile(r"\b(?:definition of|define|meaning of)\s+(?:a |an |the )?(?P<x>[\w&/ -]{2,60}?)"
+                            r"(?:\s+(?:for|to|in|so|that)\b|[?.!,]|$)", re.I)
 _YESNO = re.compile(r"^\s*(is|are|can|could|does|do|should|would|will|has|have|was|were)\b", re.I)
 
 
@@ -50,6 +59,35 @@ class Shape:
     """For definitions: the content stems of the thing to define."""
     wants_number: bool = False
     wants_duration: bool = False
+    list_terms: tuple[str, ...] = ()
+    """For list questions: stems of the thing listed and its synonyms ("risk", "challeng"...)."""
+
+
+_LIST_SYNONYMS = [
+    {"type", "kind", "categori", "form", "flavour", "flavor", "model"},
+    {"benefit", "advantag", "pro", "upsid"},
+    {"risk", "challeng", "disadvantag", "drawback", "con", "concern"},
+    {"step", "stage", "phase"},
+    {"exampl", "servic", "function", "task", "process"},
+    {"provid", "player", "vendor", "compani", "firm"},
+    {"hub", "destin", "countri", "locat"},
+    {"standard", "framework", "certif"},
+    {"trend"}, {"metric", "kpi", "sla"}, {"practic", "tip", "pointer"},
+    {"factor", "criteria", "criterion", "check", "signal"},
+    {"industri", "sector"}, {"regul", "law", "requir", "oblig", "safeguard"},
+    {"role", "persona"}, {"platform", "tool"},
+]
+
+
+def _list_terms(noun: str) -> tuple[str, ...]:
+    if not noun:
+        return ()
+    s = stem(noun.lower())
+    out = {s}
+    for group in _LIST_SYNONYMS:
+        if s in group:
+            out |= group
+    return tuple(sorted(out))
 
 
 def _side(text: str) -> tuple[str, ...]:
@@ -71,10 +109,13 @@ def question_shape(question: str) -> Shape:
                 return Shape("comparison", sides=(x, y), wants_number=wants_number,
                              wants_duration=wants_duration)
     content = [w for w in words(q) if w not in STOPWORDS]
-    if _LIST.search(q) and _LIST_ASK.search(q) and not wants_duration:
-        return Shape("list", wants_number=wants_number)
-    m = _DEFINE.match(q)
-    if m and len(content) <= 6 and not wants_number:
+    lm = _LIST.search(q)
+    if lm and not wants_duration:
+        noun = re.findall(_LIST_NOUNS, lm.group(0), re.I)
+        return Shape("list", wants_number=wants_number,
+                     list_terms=_list_terms(noun[-1] if noun else ""))
+    m = _DEFINE.match(q) or _DEFINITION_OF.search(q)
+    if m and (len(content) <= 6 or _DEFINITION_OF.search(q)) and not wants_number:
         subject = _side(m.group("x"))
         if subject:
             return Shape("definition", subject=subject)

@@ -15,6 +15,7 @@ from .errors import (
     IngestError,
     IngestLocked,
     QuestionError,
+    StoreUnavailable,
 )
 from .index import Generation, current_generation
 from .ingestion import IngestReport, embed_text, index_is_usable, ingest, lexical_text
@@ -42,6 +43,7 @@ __all__ = [
     "QuestionError",
     "Settings",
     "Skipped",
+    "StoreUnavailable",
     "VectorStore",
     "chunk_document",
     "current_generation",

@@ -24,7 +24,7 @@ from typing import Literal
 
 from .documents import Document
 
-__all__ = ["Chunk", "ChunkKind", "chunk_document"]
+__all__ = ["Chunk", "ChunkKind", "chunk_document", "line_kind"]
 
 ChunkKind = Literal["paragraph", "list", "table", "faq"]
 
@@ -129,6 +129,11 @@ def _classify(text: str, start: int, end: int) -> _Line:
     if _is_heading_text(s):
         return _Line("heading", start, end, s, indent)
     return _Line("para", start, end, s, indent)
+
+
+def line_kind(line: str) -> str:
+    """How the chunker reads one line: heading, question, bullet, table, rule, para or blank."""
+    return _classify(line, 0, len(line)).kind
 
 
 def _is_heading_text(s: str, max_words: int = 14) -> bool:

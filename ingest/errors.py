@@ -6,6 +6,7 @@
     │   └── IngestLocked   another ingest holds the index lock
     ├── IndexMissing       there is no index yet (entry points build one instead of showing this)
     ├── IndexCorrupt       the index on disk is unreadable; re-ingest with --rebuild
+    ├── StoreUnavailable   the Chroma server (BPO_KB_CHROMA_URL) can't be reached
     ├── QuestionError      the question itself is unusable (empty, too long)
     └── GenerationError    an LLM backend failed (server down, timeout, malformed output)
 
@@ -23,6 +24,7 @@ __all__ = [
     "IngestError",
     "IngestLocked",
     "QuestionError",
+    "StoreUnavailable",
 ]
 
 
@@ -48,6 +50,12 @@ class IndexMissing(BpoKbError):
 
 class IndexCorrupt(BpoKbError):
     """The index on disk cannot be read."""
+
+
+class StoreUnavailable(BpoKbError):
+    """The Chroma server holding the vectors can't be reached (down, wrong URL, network).
+
+    Not an `IndexCorrupt`: rebuilding would not help, so entry points report it instead."""
 
 
 class QuestionError(BpoKbError):

@@ -6,6 +6,8 @@
             manifest.json       documents (hash, title, chunk count, time), embedder, store
             chunks.jsonl        every indexed chunk, text and metadata
             vectors.npy         the chunks' vectors (float32, same order) - the embedding cache
+            unit_vectors.npy    vectors of every chunk's answer units (sentences, items, rows)
+            unit_offsets.npy    chunk i's units are rows offsets[i]:offsets[i+1] of unit_vectors
             lexical/            BM25 index (bm25s)
             chroma/             embedded Chroma (absent when a Chroma server is used)
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -36,11 +39,20 @@ __all__ = ["Generation", "IndexFiles", "current_generation", "new_generation_nam
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+STORE_LOCATION = "store.json"
+"""Written first into a new generation: where its vectors go (cleanup after a crash)."""
+
+
+_GENERATION_NAME = re.compile(r"^g-[0-9A-Za-z-]{1,80}$")
 
 
 def new_generation_name() -> str:
-    return time.strftime("g-%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    """`g-<UTC time to the microsecond>-<random>`: names sort in creation order, which
+    `collect_garbage` relies on (two ingests within one second must not swap places)."""
+    now = time.time()
+    return (time.strftime("g-%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now * 1e6) % 1_000_000:06d}"
+            + "-" + uuid.uuid4().hex[:6])
 
 
 def current_generation(index_dir: Path) -> str | None:
@@ -50,8 +62,11 @@ def current_generation(index_dir: Path) -> str | None:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise IndexCorrupt(f"Cannot read {pointer} ({e}); run `bpo-kb ingest --rebuild`") from e
+    if name and not _GENERATION_NAME.match(name):  # never follow it outside the index folder
+        raise IndexCorrupt(f"{pointer} names {name[:80]!r}, which is not an index generation; "
+                           "run `bpo-kb ingest --rebuild`")
     return name or None
 
 
@@ -72,6 +87,14 @@ class IndexFiles:
     @property
     def vectors(self) -> Path:
         return self.root / "vectors.npy"
+
+    @property
+    def unit_vectors(self) -> Path:
+        return self.root / "unit_vectors.npy"
+
+    @property
+    def unit_offsets(self) -> Path:
+        return self.root / "unit_offsets.npy"
 
     @property
     def lexical(self) -> Path:
@@ -95,7 +118,8 @@ class Generation:
 
     def __init__(self, index_dir: Path, name: str, manifest: dict[str, Any],
                  chunks: list[Chunk], vectors: np.ndarray, lexical: LexicalIndex,
-                 store: VectorStore) -> None:
+                 store: VectorStore, unit_vectors: np.ndarray, unit_offsets: np.ndarray
+                 ) -> None:
         self.index_dir = index_dir
         self.name = name
         self.manifest = manifest
@@ -104,6 +128,13 @@ class Generation:
         self.lexical = lexical
         self.store = store
         self.by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self.unit_vectors = unit_vectors
+        """Vectors of the answer units of every chunk (memory-mapped)."""
+        self.unit_offsets = unit_offsets
+
+    def unit_vectors_of(self, index: int) -> np.ndarray:
+        """The unit vectors of chunk number `index` (rows in `units_of(chunk)` order)."""
+        return self.unit_vectors[int(self.unit_offsets[index]):int(self.unit_offsets[index + 1])]
 
     @classmethod
     def open_current(cls, index_dir: Path, *, embedder_spec: str | None = None) -> Generation:
@@ -119,7 +150,9 @@ class Generation:
             manifest = json.loads(files.manifest.read_text(encoding="utf-8"))
             with files.chunks.open(encoding="utf-8") as fh:
                 chunks = [chunk_from_json(line) for line in fh if line.strip()]
-            vectors = np.load(files.vectors) if files.vectors.exists() else np.zeros((0, 0))
+            vectors = np.load(files.vectors)
+            unit_vectors = np.load(files.unit_vectors, mmap_mode="r")
+            unit_offsets = np.load(files.unit_offsets)
         except (OSError, ValueError, TypeError, KeyError) as e:
             raise IndexCorrupt(f"Index generation {files.root} is unreadable "
                                f"({type(e).__name__}: {e}); run `bpo-kb ingest --rebuild`") from e
@@ -129,16 +162,23 @@ class Generation:
         if len(vectors) != len(chunks):
             raise IndexCorrupt(f"Index in {files.root} has {len(chunks)} chunks but "
                                f"{len(vectors)} vectors; run `bpo-kb ingest --rebuild`")
+        if len(unit_offsets) != len(chunks) + 1 or int(unit_offsets[-1]) != len(unit_vectors):
+            raise IndexCorrupt(f"Unit vectors in {files.root} do not match its chunks; "
+                               "run `bpo-kb ingest --rebuild`")
         lexical = LexicalIndex.load(files.lexical)
         if lexical.n_docs != len(chunks):
             raise IndexCorrupt(f"Lexical index in {files.root} covers {lexical.n_docs} chunks, "
                                f"not {len(chunks)}; run `bpo-kb ingest --rebuild`")
-        store = VectorStore.open(manifest["store"], embedder_spec or manifest["embedder"])
-        return cls(index_dir, name, manifest, chunks, vectors, lexical, store)
+        location = dict(manifest["store"])
+        if location.get("mode") == "embedded":  # the data dir may have been moved or copied
+            location["path"] = str(files.root / "chroma")
+        store = VectorStore.open(location, embedder_spec or manifest["embedder"])
+        return cls(index_dir, name, manifest, chunks, vectors, lexical, store, unit_vectors,
+                   unit_offsets)
 
     @staticmethod
     def write(root: Path, manifest: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray,
-              lexical: LexicalIndex) -> None:
+              lexical: LexicalIndex, unit_vectors: np.ndarray, unit_offsets: np.ndarray) -> None:
         """Write a generation's files (the store was filled by the caller)."""
         files = IndexFiles(root)
         root.mkdir(parents=True, exist_ok=True)
@@ -149,10 +189,13 @@ class Generation:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, files.chunks)
-        with files.vectors.open("wb") as fh:
-            np.save(fh, vectors.astype(np.float32))
-            fh.flush()
-            os.fsync(fh.fileno())
+        for path, arr in ((files.vectors, vectors.astype(np.float32)),
+                          (files.unit_vectors, unit_vectors.astype(np.float32)),
+                          (files.unit_offsets, unit_offsets.astype(np.int64))):
+            with path.open("wb") as fh:
+                np.save(fh, arr)
+                fh.flush()
+                os.fsync(fh.fileno())
         lexical.save(files.lexical)
         manifest = {**manifest, "format": FORMAT_VERSION}
         _atomic_write(files.manifest, json.dumps(manifest, indent=1, ensure_ascii=False))
@@ -163,11 +206,33 @@ class Generation:
         _atomic_write(index_dir / "CURRENT", name + "\n")
 
     @staticmethod
+    def write_store_location(root: Path, location: dict[str, str]) -> None:
+        """Record where a generation's vectors go before any are written, so the collection
+        of a generation whose ingest crashed (no manifest yet) can still be dropped."""
+        root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(root / STORE_LOCATION, json.dumps(location))
+
+    @staticmethod
+    def discard(root: Path) -> None:
+        """Remove a generation that was never published (an ingest that failed midway)."""
+        _remove_generation(root)
+
+    @staticmethod
     def collect_garbage(index_dir: Path, keep: int = 2) -> None:
-        """Delete old and abandoned generations, keeping the live one and `keep - 1` before it."""
-        live = current_generation(index_dir)
+        """Delete old and abandoned generations, keeping the live one and `keep - 1` before it.
+
+        Only call it while holding the ingest lock: a generation being written by another
+        ingest looks abandoned. With no live generation at all, every generation is debris.
+        """
+        try:
+            live = current_generation(index_dir)
+        except IndexCorrupt as e:  # keep everything: a human may want to look at it
+            log.warning("not collecting old generations: %s", e)
+            return
         gens = sorted(p for p in index_dir.glob("g-*") if p.is_dir())
         if live is None:
+            for p in gens:
+                _remove_generation(p)
             return
         live_path = index_dir / live
         older = [p for p in gens if p.name < live and p != live_path]
@@ -179,16 +244,20 @@ class Generation:
 
 
 def _remove_generation(path: Path) -> None:
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        loc = manifest.get("store", {})
-        if loc.get("mode") == "server":
-            try:
-                VectorStore.open(loc, manifest["embedder"]).drop()
-            except Exception as e:  # server gone: the folder still goes
-                log.warning("could not drop collection of %s: %s", path.name, e)
-    except (OSError, ValueError):
-        pass
+    log.info("removing index generation %s", path.name)
+    loc: dict[str, Any] = {}
+    for name in ("manifest.json", STORE_LOCATION):  # a crashed ingest left no manifest
+        try:
+            data = json.loads((path / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        loc = data.get("store", data) if isinstance(data, dict) else {}
+        break
+    if loc.get("mode") == "server":
+        try:
+            VectorStore.drop_collection(loc)
+        except Exception as e:  # server gone: the folder still goes
+            log.warning("could not drop collection of %s: %s", path.name, e)
     shutil.rmtree(path, ignore_errors=True)
 
 

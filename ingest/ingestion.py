@@ -27,19 +27,21 @@ from .chunking import Chunk, chunk_document
 from .dedup import collapse_near_duplicates
 from .documents import Document, Skipped
 from .embedding import make_embedder
-from .errors import IndexCorrupt, IngestError, IngestLocked
+from .errors import BpoKbError, IndexCorrupt, IngestError, IngestLocked, StoreUnavailable
 from .index import Generation, IndexFiles, current_generation, new_generation_name
 from .lexical import LexicalIndex
-from .loaders import discover, load_document, read_manifest
+from .loaders import discover, load_document, read_manifest, resolved
 from .settings import Settings
 from .store import VectorStore
+from .units import unit_embed_text, units_of
 
 __all__ = ["CHUNKER_VERSION", "IngestReport", "Progress", "ingest", "index_is_usable"]
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 3
-"""Bumped when chunking changes, so every document is re-chunked on the next ingest."""
+CHUNKER_VERSION = 7
+"""Bumped when chunking or unit splitting changes: the next ingest (which `ask`/`serve` run
+when the index is older) re-chunks everything and embeds what changed."""
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called during long work (the CLI draws a bar)."""
@@ -59,6 +61,8 @@ class IngestReport:
     unchanged: int = 0
     embedded: int = 0
     """Chunks whose vectors were computed by this run (0 when nothing changed)."""
+    embedded_units: int = 0
+    """Answer units (sentences, items, rows) whose vectors were computed by this run."""
     duplicates: int = 0
     """Chunks collapsed into an earlier near-identical chunk."""
     skipped: list[dict[str, str]] = field(default_factory=list)
@@ -73,7 +77,10 @@ class IngestReport:
 
 def index_is_usable(settings: Settings) -> bool:
     """True when a live generation exists and was built with the configured embedder and store."""
-    name = current_generation(settings.index_dir)
+    try:
+        name = current_generation(settings.index_dir)
+    except IndexCorrupt:
+        return False
     if name is None:
         return False
     try:
@@ -88,30 +95,38 @@ def index_is_usable(settings: Settings) -> bool:
         return False
     if wants_server and store.get("url") != (settings.chroma_url or "").rstrip("/"):
         return False
-    return bool(manifest.get("embedder") == settings.embedder)
+    return bool(manifest.get("embedder") == settings.embedder
+                and manifest.get("chunker") == CHUNKER_VERSION)
 
 
 def _doc_id(path: Path, root: Path | None) -> str:
     if root is not None:
         try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
+            return resolved(path).relative_to(resolved(root)).as_posix()
         except ValueError:
             pass
     return path.name
 
 
 def _embed_key(chunk: Chunk) -> str:
-    return hashlib.sha1((chunk.context + "\n" + chunk.text).encode()).hexdigest()
+    return hashlib.sha1(embed_text(chunk).encode()).hexdigest()
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 def embed_text(chunk: Chunk) -> str:
-    """What the embedder sees for a chunk: its heading context, then its text."""
-    return f"{chunk.context}\n{chunk.text}" if chunk.context else chunk.text
+    """What the embedder sees for a chunk: its heading context (unless that is only the
+    document title, which would make every short chunk look alike), then its text."""
+    ctx = chunk.context if chunk.context and chunk.context != chunk.title else ""
+    return f"{ctx}\n{chunk.text}" if ctx else chunk.text
 
 
 def lexical_text(chunk: Chunk) -> str:
-    """What BM25 indexes for a chunk: title, heading context and text."""
-    return f"{chunk.title}\n{chunk.context}\n{chunk.text}"
+    """What BM25 indexes for a chunk: heading context and text (not the document title, which
+    is about the same subject in every guide and would only add noise)."""
+    return f"{chunk.context}\n{chunk.text}"
 
 
 def ingest(settings: Settings, paths: Iterable[Path] | None = None, *, rebuild: bool = False,
@@ -142,16 +157,33 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
             raise IngestError(f"No such file or directory: {str(r)!r}; give a document or a "
                               "folder of documents (.txt, .md, .html, .pdf)")
     embedder_spec = settings.embedder
+    VectorStore.check_config(settings.chroma_url, settings.collection)
+    # under the lock no other ingest is writing: any generation that never went live is
+    # debris of a crashed run (killed, power loss) - remove it, with its server collection
+    Generation.collect_garbage(settings.index_dir)
 
     previous: Generation | None = None
-    if not rebuild and current_generation(settings.index_dir) is not None:
+    if not rebuild:
         try:
-            previous = Generation.open_current(settings.index_dir, embedder_spec=embedder_spec)
+            if current_generation(settings.index_dir) is not None:
+                previous = Generation.open_current(settings.index_dir,
+                                                   embedder_spec=embedder_spec)
         except IndexCorrupt as e:
             log.warning("live index unreadable, rebuilding from scratch: %s", e)
-        if previous is not None and (previous.manifest.get("embedder") != embedder_spec
-                                     or not _same_store(previous, settings)):
-            previous = None  # a different model or store: nothing can be reused
+        except StoreUnavailable as e:
+            if settings.chroma_url:
+                raise  # the configured server is down: nothing to do until it is back
+            log.warning("live index's Chroma server is unreachable; building an embedded "
+                        "index from scratch: %s", e)
+        if previous is not None and previous.manifest.get("embedder") != embedder_spec:
+            previous = None  # a different model: nothing can be reused
+    # vectors (chunks and units) are reused from `cached` even when the store changes
+    # (embedded <-> server): only the store is filled from scratch then
+    cached = previous
+    if previous is not None and not _same_store(previous, settings):
+        log.info("vector store changed to %s: refilling it from the cached vectors",
+                 settings.chroma_url or "embedded")
+        previous = None
     prev_docs: dict[str, dict[str, Any]] = dict(previous.manifest["documents"]) if previous else {}
     chunker_changed = bool(previous and previous.manifest.get("chunker") != CHUNKER_VERSION)
 
@@ -174,7 +206,7 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
                                max_bytes=int(settings.max_file_mb * 1024 * 1024))
         if isinstance(loaded, Skipped):
             report.skipped.append({"path": loaded.path, "reason": loaded.reason})
-            seen_sources.add(str(f.resolve()))
+            seen_sources.add(str(resolved(f)))
             continue
         if doc_id in docs:
             report.skipped.append({"path": str(f), "reason": f"duplicate document id {doc_id!r} "
@@ -201,7 +233,8 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
         prev = prev_docs.get(doc_id)
         if prev is None:
             report.added.append(doc_id)
-        elif prev.get("sha") != doc.sha or chunker_changed:
+        elif (prev.get("sha") != doc.sha or chunker_changed or prev.get("title") != doc.title
+              or prev.get("meta", doc.meta) != doc.meta):  # manifest edits count as changes
             report.changed.append(doc_id)
         else:
             report.unchanged += 1
@@ -240,13 +273,20 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
             doc_meta[doc_id] = kept_prev[doc_id]
     kept, dropped = collapse_near_duplicates(all_chunks)
     report.duplicates = len(dropped)
+    if not kept:
+        reasons = "; ".join(f"{s['path']}: {s['reason']}" for s in report.skipped[:5])
+        raise IngestError(
+            f"No text to index under {', '.join(str(r) for r in roots)}: "
+            f"{len(files)} files found, {len(report.skipped)} skipped"
+            + (f" ({reasons})" if reasons else "")
+            + "; add .txt, .md, .html or .pdf documents with text. The live index is unchanged.")
     for doc_id, info in doc_meta.items():
         info["n_chunks"] = sum(1 for c in kept if c.doc_id == doc_id)
 
     # 4. vectors: reuse cached ones, embed the rest
     cache: dict[str, np.ndarray] = {}
-    if previous is not None:
-        for c, v in zip(previous.chunks, previous.vectors, strict=True):
+    if cached is not None:
+        for c, v in zip(cached.chunks, cached.vectors, strict=True):
             cache[_embed_key(c)] = v
     missing = [i for i, c in enumerate(kept) if _embed_key(c) not in cache]
     embedder = make_embedder(embedder_spec)
@@ -256,6 +296,7 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
         if v is not None:
             vectors[i] = v
     if missing:
+        log.info("embedding %d of %d chunks (the rest are cached)", len(missing), len(kept))
         done = 0
 
         def tick(n: int) -> None:
@@ -271,37 +312,90 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
         vectors[missing] = fresh
     report.embedded = len(missing)
 
+    # 4b. unit vectors (sentences, list items, table rows), cached by text the same way
+    unit_cache: dict[str, np.ndarray] = {}
+    if cached is not None:
+        for i, c in enumerate(cached.chunks):
+            uv = cached.unit_vectors_of(i)
+            us = units_of(c)
+            if len(us) == len(uv):
+                for u, v in zip(us, uv, strict=True):
+                    unit_cache[_text_key(unit_embed_text(u))] = np.asarray(v)
+    unit_texts: list[str] = []
+    offsets = [0]
+    for c in kept:
+        unit_texts.extend(unit_embed_text(u) for u in units_of(c))
+        offsets.append(len(unit_texts))
+    unit_vectors = np.zeros((len(unit_texts), embedder.dim), dtype=np.float32)
+    unit_missing = []
+    for i, t in enumerate(unit_texts):
+        v = unit_cache.get(_text_key(t))
+        if v is None:
+            unit_missing.append(i)
+        else:
+            unit_vectors[i] = v
+    if unit_missing:
+        done_units = 0
+
+        def tick_units(n: int) -> None:
+            nonlocal done_units
+            done_units += n
+            if progress:
+                progress("embed units", done_units, len(unit_missing))
+
+        unit_vectors[unit_missing] = embedder.embed_documents(  # type: ignore[call-arg]
+            [unit_texts[i] for i in unit_missing], progress=tick_units)
+    report.embedded_units = len(unit_missing)
+
     # 5. write the new generation beside the live one
     name = new_generation_name()
     root = settings.index_dir / name
-    root.mkdir(parents=True)
-    location = VectorStore.location_for(root, name, settings.chroma_url, settings.collection)
-    new_ids = {c.chunk_id for c in kept}
-    if previous is not None:
-        store = previous.store.clone_to(location, embedder_spec)
-        old_ids = {c.chunk_id for c in previous.chunks}
-        store.delete(old_ids - new_ids)
-        to_add = [i for i, c in enumerate(kept) if c.chunk_id not in old_ids]
-    else:
-        store = VectorStore.open(location, embedder_spec, create=True)
-        to_add = list(range(len(kept)))
-    if progress:
-        progress("store", 0, len(to_add))
-    store.add([kept[i].chunk_id for i in to_add], vectors[to_add],
-              [kept[i].text for i in to_add], [kept[i].metadata() for i in to_add])
-    if progress:
-        progress("store", len(to_add), len(to_add))
-    if store.count() != len(kept):
-        raise IngestError(f"Vector store holds {store.count()} vectors for {len(kept)} chunks "
-                          "after the update; run `bpo-kb ingest --rebuild`")
-    lexical = LexicalIndex.build([lexical_text(c) for c in kept])
-    manifest: dict[str, Any] = {
-        "generation": name, "created": now, "embedder": embedder_spec, "dim": embedder.dim,
-        "chunker": CHUNKER_VERSION, "store": location, "documents": doc_meta,
-        "chunks": len(kept), "duplicates": len(dropped), "skipped": report.skipped,
-    }
-    Generation.write(root, manifest, kept, vectors, lexical)
+    try:
+        root.mkdir(parents=True)
+        location = VectorStore.location_for(root, name, settings.chroma_url, settings.collection)
+        Generation.write_store_location(root, location)  # lets a later run clean up after a crash
+        log.info("writing generation %s (%d chunks, store %s)", name, len(kept), location["mode"])
+        new_ids = {c.chunk_id for c in kept}
+        if previous is not None:
+            store = previous.store.clone_to(location, embedder_spec)
+            old = {c.chunk_id: c for c in previous.chunks}
+            # same id (text) but a new heading context or metadata: its stored vector is stale
+            to_add = [i for i, c in enumerate(kept) if c.chunk_id not in old
+                      or _embed_key(old[c.chunk_id]) != _embed_key(c)
+                      or old[c.chunk_id].metadata() != c.metadata()]
+            store.delete((set(old) - new_ids) | ({kept[i].chunk_id for i in to_add} & set(old)))
+        else:
+            store = VectorStore.open(location, embedder_spec, create=True)
+            to_add = list(range(len(kept)))
+        if progress:
+            progress("store", 0, len(to_add))
+        store.add([kept[i].chunk_id for i in to_add], vectors[to_add],
+                  [kept[i].text for i in to_add], [kept[i].metadata() for i in to_add])
+        if progress:
+            progress("store", len(to_add), len(to_add))
+        if store.count() != len(kept):
+            raise IngestError(f"Vector store holds {store.count()} vectors for {len(kept)} chunks "
+                              "after the update; run `bpo-kb ingest --rebuild`")
+        lexical = LexicalIndex.build([lexical_text(c) for c in kept])
+        manifest: dict[str, Any] = {
+            "generation": name, "created": now, "embedder": embedder_spec, "dim": embedder.dim,
+            "chunker": CHUNKER_VERSION, "store": location, "documents": doc_meta,
+            "chunks": len(kept), "units": len(unit_texts), "duplicates": len(dropped),
+            "skipped": report.skipped,
+        }
+        Generation.write(root, manifest, kept, vectors, lexical, unit_vectors,
+                         np.asarray(offsets, dtype=np.int64))
+    except BaseException as e:  # disk full, store error, Ctrl-C: the live index stays as is
+        Generation.discard(root)
+        if isinstance(e, BpoKbError) or not isinstance(e, Exception):
+            raise
+        detail = e.strerror if isinstance(e, OSError) and e.strerror else f"{type(e).__name__}: {e}"
+        raise IngestError(
+            f"Could not write the new index generation in {settings.index_dir} ({detail}); "
+            "the live index is unchanged. Free some disk space (or fix the permissions) and run "
+            "`bpo-kb ingest` again") from e
     Generation.publish(settings.index_dir, name)
+    log.info("generation %s is live", name)
     Generation.collect_garbage(settings.index_dir)
 
     report.generation = name

@@ -15,7 +15,11 @@ from .text import stems
 __all__ = ["LexicalIndex"]
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _quiet_bm25s() -> None:
+    # bm25s sets its own logger to DEBUG when imported, so this must run after the import
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 class LexicalIndex:
@@ -31,6 +35,7 @@ class LexicalIndex:
     def build(cls, texts: Sequence[str]) -> LexicalIndex:
         import bm25s
 
+        _quiet_bm25s()
         tokens = [stems(t) or ["_empty_"] for t in texts]
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
         bm25.index(tokens, show_progress=False)
@@ -46,6 +51,7 @@ class LexicalIndex:
     def load(cls, path: Path) -> LexicalIndex:
         import bm25s
 
+        _quiet_bm25s()
         try:
             bm25 = bm25s.BM25.load(str(path), show_progress=False, verbosity=0)
             n_docs = json.loads((path / "bpo_kb.json").read_text())["n_docs"]
@@ -67,6 +73,10 @@ class LexicalIndex:
         """BM25-style inverse document frequency of a stem (unknown stems get the maximum)."""
         df = self.doc_freq.get(stem, 0)
         return float(np.log(1 + (self.n_docs - df + 0.5) / (df + 0.5)))
+
+    def df_ratio(self, stem: str) -> float:
+        """Share of chunks containing the stem (0 for unknown stems)."""
+        return self.doc_freq.get(stem, 0) / max(1, self.n_docs)
 
     def knows(self, stem: str) -> bool:
         return stem in self._vocab

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     """Passages retrieved per question (the citations are chosen among them)."""
     candidates: int = Field(default=30, ge=5, le=500)
     """Passages each retriever (dense, BM25) proposes before fusion."""
-    max_answer_sentences: int = Field(default=4, ge=1, le=12)
+    max_answer_sentences: int = Field(default=5, ge=1, le=12)
     """Upper bound on sentences or table rows in an extractive answer."""
     abstain_threshold: float | None = None
     """Refuse when the answerability score is below this; unset uses the value fitted on the

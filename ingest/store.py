@@ -7,6 +7,7 @@ still gets an explicit embedding function so Chroma never falls back to download
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -15,13 +16,15 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .errors import ConfigError, IndexCorrupt
+from .errors import ConfigError, IndexCorrupt, StoreUnavailable
 
 __all__ = ["VectorStore", "chroma_settings"]
 
 log = logging.getLogger(__name__)
 
 _BATCH = 1000
+_NAME = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,490}[a-zA-Z0-9])?$")
+"""Chroma's collection-name rule (3-512 characters), with room for the generation suffix."""
 
 
 def chroma_settings() -> Any:
@@ -79,6 +82,7 @@ class VectorStore:
     def __init__(self, client: Any, collection: Any, *, location: dict[str, str]) -> None:
         self._client = client
         self._col = collection
+        self._count: int | None = None
         self.location = location
         """Where it lives: {"mode": "embedded", "path": ...} or {"mode": "server", "url", "collection"}."""
 
@@ -97,6 +101,8 @@ class VectorStore:
             else:
                 col = client.get_collection(name, embedding_function=_ef(embedder_spec))
         except Exception as e:  # chromadb raises NotFoundError, ValueError, connection errors
+            if location["mode"] == "server" and _is_connection_error(e):
+                raise _unreachable(location["url"], e) from e
             if location["mode"] == "server":
                 raise IndexCorrupt(
                     f"Chroma collection {name!r} on {location['url']} is not available "
@@ -111,25 +117,33 @@ class VectorStore:
         import chromadb
 
         if location["mode"] == "server":
-            url = urlparse(location["url"])
-            if url.scheme not in ("http", "https") or not url.hostname:
-                raise ConfigError(f"BPO_KB_CHROMA_URL={location['url']!r} is not an http(s) URL; "
-                                  "use e.g. http://127.0.0.1:8000")
+            url = _server_url(location["url"])
             try:
                 return chromadb.HttpClient(host=url.hostname, port=url.port or 8000,
                                            ssl=url.scheme == "https", settings=chroma_settings())
-            except Exception as e:
-                raise IndexCorrupt(f"Cannot reach the Chroma server at {location['url']} "
-                                   f"({type(e).__name__}: {e}); is `chroma run` up?") from e
+            except Exception as e:  # ValueError("Could not connect..."), httpx errors
+                raise _unreachable(location["url"], e) from e
         return chromadb.PersistentClient(path=location["path"], settings=chroma_settings())
+
+    @staticmethod
+    def check_config(chroma_url: str | None, prefix: str) -> None:
+        """Fail fast, before any embedding, on a bad server URL or collection prefix."""
+        if chroma_url:
+            _server_url(chroma_url)
+        VectorStore.location_for(Path("."), "g-check", chroma_url, prefix)
 
     @staticmethod
     def location_for(generation_dir: Path, generation: str, chroma_url: str | None,
                      prefix: str) -> dict[str, str]:
         """Where a generation's vectors go: a folder in it, or a collection on the server."""
+        if not _NAME.match(prefix if len(prefix) >= 3 else f"{prefix}_kb"):
+            raise ConfigError(
+                f"BPO_KB_COLLECTION={prefix!r} is not a valid Chroma collection name prefix; "
+                "use letters, digits, '.', '_' or '-', starting and ending with a letter or "
+                "digit, at most 490 characters (e.g. bpo_kb or sales-team.kb)")
         if chroma_url:
             return {"mode": "server", "url": chroma_url.rstrip("/"),
-                    "collection": f"{prefix}-{generation}"[:500]}
+                    "collection": f"{prefix}-{generation}"}
         return {"mode": "embedded", "path": str(generation_dir / "chroma"),
                 "collection": prefix if len(prefix) >= 3 else f"{prefix}_kb"}
 
@@ -154,6 +168,7 @@ class VectorStore:
     # -- writing -----------------------------------------------------------------------------
     def add(self, ids: Sequence[str], vectors: np.ndarray, documents: Sequence[str],
             metadatas: Sequence[dict[str, Any]]) -> None:
+        self._count = None
         limit = min(_BATCH, self._max_batch())
         for i in range(0, len(ids), limit):
             self._col.add(ids=list(ids[i:i + limit]), embeddings=vectors[i:i + limit],
@@ -161,9 +176,21 @@ class VectorStore:
                           metadatas=list(metadatas[i:i + limit]))
 
     def delete(self, ids: Iterable[str]) -> None:
+        self._count = None
         ids = list(ids)
         for i in range(0, len(ids), _BATCH):
             self._col.delete(ids=ids[i:i + _BATCH])
+
+    @classmethod
+    def drop_collection(cls, location: dict[str, str]) -> None:
+        """Delete a server collection by its location (no embedder needed); absent is fine."""
+        if location.get("mode") != "server":
+            return
+        client = cls._client_for(location)
+        try:
+            client.delete_collection(location["collection"])
+        except Exception as e:  # NotFoundError: a crash before it was created
+            log.info("collection %s not dropped: %s", location["collection"], e)
 
     def drop(self) -> None:
         """Delete the collection (server mode; embedded generations are deleted as folders)."""
@@ -180,7 +207,10 @@ class VectorStore:
 
     # -- reading -----------------------------------------------------------------------------
     def count(self) -> int:
-        return int(self._col.count())
+        """Vectors in the collection (cached: a published generation never changes)."""
+        if self._count is None:
+            self._count = int(self._call("count", self._col.count))
+        return self._count
 
     def ids(self) -> set[str]:
         out: set[str] = set()
@@ -195,7 +225,50 @@ class VectorStore:
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The `k` nearest chunk ids with cosine similarity, best first."""
         n = min(k, max(1, self.count()))
-        res = self._col.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        res = self._call("query", self._col.query, query_embeddings=[vector], n_results=n,
+                         include=["distances"])
         ids = res["ids"][0]
         dists = res["distances"][0] if res.get("distances") else [1.0] * len(ids)
         return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=True)]
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a Chroma call; a lost server becomes `StoreUnavailable`, not a traceback."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:
+            if self.location["mode"] == "server" and _is_connection_error(e):
+                raise _unreachable(self.location["url"], e) from e
+            raise
+
+
+def _server_url(url: str) -> Any:
+    parsed = urlparse(url)
+    try:
+        parsed.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as e:
+        raise ConfigError(f"BPO_KB_CHROMA_URL={url!r} has an invalid port ({e}); use e.g. "
+                          "http://127.0.0.1:8000") from e
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"BPO_KB_CHROMA_URL={url!r} is not an http(s) URL; "
+                          "use e.g. http://127.0.0.1:8000")
+    return parsed
+
+
+def _is_connection_error(e: BaseException) -> bool:
+    """Whether a chromadb/httpx error means the server could not be reached."""
+    import httpx
+
+    seen: BaseException | None = e
+    while seen is not None:
+        if isinstance(seen, httpx.TransportError | ConnectionError | TimeoutError):
+            return True
+        if "could not connect" in str(seen).lower():  # chromadb's ValueError at client creation
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _unreachable(url: str, e: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"Cannot reach the Chroma server at {url!r} ({type(e).__name__}: {e}); start it "
+        "(`chroma run --path DIR --host HOST --port PORT`) or fix/unset BPO_KB_CHROMA_URL")

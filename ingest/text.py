@@ -28,9 +28,9 @@ STOPWORDS = frozenset(
     was were been being am do does did doing have has had having i me my we our you your he she
     they them their what which who whom whose when where why how can could should would will shall
     may might must about any all also some such there these those then so if but not no nor only
-    own same too very just more most other over under again further once here both each few up
+    own too very just more most other over under again further once here both each few up
     down out off between through during before after above below while because until against
-    tell explain give list describe difference differences mean means meaning versus vs
+    tell explain give list describe versus vs
     please know want like need get let us b c d e f g h j k l m n o p q r s t u v w x y z
     don doesn isn aren""".split()
 )
@@ -108,8 +108,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterato
 def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     seg_start = start
     for m in _BOUNDARY.finditer(text, start, end):
-        cut = m.start()
-        if _ABBREV.search(text[max(seg_start, cut - 6):cut + 1]):
+        cut = m.start()  # just after the punctuation mark
+        if _ABBREV.search(text[max(seg_start, cut - 8):cut]):
             continue
         piece = _trim(text, seg_start, m.start() + len(m.group(0).rstrip()))
         if piece:

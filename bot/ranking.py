@@ -1,0 +1,149 @@
+"""Which units (sentences, list items, table rows) answer the question: a small learned ranker.
+
+Every unit of the retrieved passages gets a feature vector - how similar it is to the
+question (vectors), how much of the question's weighted terms it and its heading cover, how
+good its passage is, and whether it has the shape the question wants (a figure, a definition,
+a list item, either side of a comparison). A logistic model turns the features into the
+probability that the unit belongs to a correct answer. Its weights are fitted on the dev
+set's gold quotes (`python -m evals.calibrate ranker evals/datasets/dev.jsonl`) and stored in
+`bot/ranker.json`; until then hand-set weights are used.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ingest.text import stems
+from ingest.units import Unit, units_of
+
+from .retrieval import Hit
+from .shape import Shape
+
+__all__ = ["UNIT_FEATURES", "Candidate", "UnitRanker", "candidates"]
+
+MODEL_PATH = Path(__file__).with_name("ranker.json")
+
+UNIT_FEATURES = (
+    "sim", "sim_rel", "sim_rank", "cov", "cov_unit", "ctx_cov", "chunk_rel", "chunk_rank",
+    "first", "item", "row", "length", "short", "num_ok", "num_missing", "definitional",
+    "list_item", "side", "faq",
+)
+_DEFINITIONAL = re.compile(r"\b(is|are|refers to|means|stands for|is defined as|involves|"
+                           r"describes|covers)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit of a retrieved passage, with its features and score for one question."""
+
+    unit: Unit
+    hit: Hit
+    features: tuple[float, ...]
+    coverage: float
+    """Share of the question's weighted terms the unit (and its heading) covers."""
+    score: float = 0.0
+
+
+def _coverage(unit_stems: frozenset[str], context: frozenset[str], terms: dict[str, float]
+              ) -> tuple[float, float, float]:
+    total = sum(terms.values()) or 1.0
+    both = only_unit = only_ctx = 0.0
+    for t, w in terms.items():
+        if t in unit_stems:
+            both += w
+            only_unit += w
+        elif t in context:
+            both += 0.5 * w
+        if t in context:
+            only_ctx += w
+    return both / total, only_unit / total, only_ctx / total
+
+
+def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape) -> list[Candidate]:
+    """Every unit of the retrieved passages with its features (unscored)."""
+    rows: list[tuple[Unit, Hit, float]] = []
+    for h in hits:
+        units = units_of(h.chunk)
+        sims = h.unit_sims if len(h.unit_sims) == len(units) else (h.dense,) * len(units)
+        rows.extend((u, h, float(s)) for u, s in zip(units, sims, strict=True))
+    if not rows:
+        return []
+    best_sim = max(r[2] for r in rows) or 1.0
+    order = sorted(range(len(rows)), key=lambda i: -rows[i][2])
+    sim_rank = {i: r for r, i in enumerate(order)}
+    best_hit = max(h.score for h in hits) or 1.0
+    sides = [frozenset(side) for side in shape.sides]
+    out = []
+    for i, (u, h, sim) in enumerate(rows):
+        ctx = frozenset(stems(f"{h.chunk.section} {h.chunk.context} {u.context} {u.label}"))
+        cov, cov_unit, ctx_cov = _coverage(u.stems, ctx, terms)
+        n = len(u.text.split())
+        defin = float(shape.kind == "definition" and bool(set(shape.subject) & u.stems)
+                      and bool(_DEFINITIONAL.search(u.text[:160])))
+        side = 0.0
+        if sides:
+            side = sum(1.0 for sd in sides if sd & (u.stems | ctx)) / len(sides)
+        feats = (
+            sim, sim / best_sim, 1.0 / (1 + sim_rank[i]), cov, cov_unit, ctx_cov,
+            max(0.0, h.score) / best_hit, 1.0 / (1 + h.rank), float(u.position == 0),
+            float(u.kind == "item"), float(u.kind == "row"), min(n, 60) / 60.0, float(n < 6),
+            float(shape.wants_number and u.has_number),
+            float(shape.wants_number and not u.has_number), defin,
+            float(shape.kind == "list" and u.kind in ("item", "row")), side,
+            float(h.chunk.kind == "faq"),
+        )
+        out.append(Candidate(u, h, feats, cov))
+    return out
+
+
+@dataclass(frozen=True)
+class UnitRanker:
+    """Logistic model over `UNIT_FEATURES`."""
+
+    weights: tuple[float, ...]
+    bias: float
+
+    @classmethod
+    def default(cls) -> UnitRanker:
+        if MODEL_PATH.exists():
+            return cls.load(MODEL_PATH)
+        hand = {"sim_rel": 4.0, "cov": 3.0, "chunk_rel": 2.0, "num_ok": 1.0,
+                "num_missing": -0.5, "definitional": 1.0, "list_item": 0.5, "short": -1.0,
+                "side": 0.5}
+        return cls(tuple(hand.get(f, 0.0) for f in UNIT_FEATURES), -7.0)
+
+    @classmethod
+    def load(cls, path: Path) -> UnitRanker:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != UNIT_FEATURES:
+            raise ValueError(f"{path} was fitted on features {data['features']}, this code "
+                             f"uses {UNIT_FEATURES}; re-fit with `python -m evals.calibrate ranker`")
+        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]))
+
+    def save(self, path: Path, **extra: object) -> None:
+        path.write_text(json.dumps({"features": UNIT_FEATURES, "weights": list(self.weights),
+                                    "bias": self.bias, **extra}, indent=1) + "\n",
+                        encoding="utf-8")
+
+    def score(self, cands: Sequence[Candidate]) -> list[Candidate]:
+        """The candidates with their probability of belonging to the answer, best first."""
+        if not cands:
+            return []
+        x = np.asarray([c.features for c in cands], dtype=np.float64)
+        z = x @ np.asarray(self.weights) + self.bias
+        p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        scored = [Candidate(c.unit, c.hit, c.features, c.coverage, float(s))
+                  for c, s in zip(cands, p, strict=True)]
+        scored.sort(key=lambda c: -c.score)
+        return scored
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

@@ -1,0 +1,330 @@
+"""Fit the answer models on a labelled dataset (the dev set) and report how they generalise.
+
+    python -m evals.calibrate all evals/datasets/dev.jsonl [--check evals/datasets/check.jsonl]
+    python -m evals.calibrate reranker|ranker|abstention evals/datasets/dev.jsonl
+    python -m evals.calibrate abstention evals/datasets/dev.jsonl [--check ...]
+    bpo-kb eval evals/datasets/dev.jsonl --fit-abstention
+
+- reranker: the passage re-ranker (bot/retrieval.py) learns to put passages that hold a
+  gold quote first among the dense + BM25 candidates (listwise loss, per question).
+- ranker: the unit ranker (bot/ranking.py) learns which sentences, list items and table rows
+  of the retrieved passages belong to a correct answer; a unit is a positive example when
+  most of its content words are in a gold quote of the item (or it holds most of the quote).
+- abstention: the refusal model (bot/abstention.py) learns answerable vs not from the items'
+  `answerable` labels; its threshold is the lowest refusal cut that keeps false refusals of
+  answerable dev items at or under FALSE_ABSTAIN_BUDGET.
+
+Both are logistic regressions over a handful of generic features (no question-specific
+rules); the fitted weights are written to bot/reranker.json, bot/ranker.json and bot/abstention.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["fit_abstention", "fit_ranker", "main"]
+
+FALSE_ABSTAIN_BUDGET = 0.03
+"""Largest share of answerable dev items the fitted threshold may refuse."""
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    from .dataset import load_dataset
+
+    return [it if isinstance(it, dict) else _item_dict(it) for it in load_dataset(path)]
+
+
+def _item_dict(item: Any) -> dict[str, Any]:
+    d = dict(getattr(item, "__dict__", {}))
+    for k in ("id", "question", "category", "answerable", "must_include", "sources", "history"):
+        if hasattr(item, k):
+            d[k] = getattr(item, k)
+    srcs = []
+    for s in d.get("sources") or []:
+        srcs.append(s if isinstance(s, dict) else {"doc": getattr(s, "doc", ""),
+                                                    "quote": getattr(s, "quote", "")})
+    d["sources"] = srcs
+    hist = []
+    for t in d.get("history") or []:
+        hist.append(t if isinstance(t, dict) else {"role": getattr(t, "role", "user"),
+                                                   "content": getattr(t, "content", "")})
+    d["history"] = hist
+    return d
+
+
+def _unit_label(unit_text: str, quotes: Sequence[str]) -> int:
+    from .metrics import content_words
+
+    u = set(content_words(unit_text))
+    if len(u) < 2:
+        return 0
+    for q in quotes:
+        qw = set(content_words(q))
+        if not qw:
+            continue
+        inter = len(u & qw)
+        if inter >= 3 and (inter / len(u) >= 0.6 or inter / len(qw) >= 0.6):
+            return 1
+    return 0
+
+
+def _ranker_rows(bot: Any, items: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray,
+                                                                     list[int]]:
+    from bot import parse_history
+    from bot.compose import query_terms
+    from bot.ranking import candidates
+    from bot.shape import question_shape
+
+    xs: list[tuple[float, ...]] = []
+    ys: list[int] = []
+    groups: list[int] = []
+    for gi, it in enumerate(items):
+        if not it.get("answerable") or not it.get("sources"):
+            continue
+        q = it["question"]
+        query, hits = bot.retrieve(q, parse_history(it.get("history") or []))
+        quotes = [s["quote"] for s in it["sources"]]
+        for c in candidates(hits, query_terms(query, bot.idf), question_shape(q)):
+            xs.append(c.features)
+            ys.append(_unit_label(c.unit.text, quotes))
+            groups.append(gi)
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys), groups
+
+
+def _top1(x: np.ndarray, y: np.ndarray, groups: list[int], w: np.ndarray, b: float) -> float:
+    """Share of items whose best-scored unit is a positive one (items with any positive)."""
+    scores = x @ w + b
+    best: dict[int, tuple[float, int]] = {}
+    has_pos: set[int] = set()
+    for s, label, g in zip(scores, y, groups, strict=True):
+        if label:
+            has_pos.add(g)
+        if g not in best or s > best[g][0]:
+            best[g] = (float(s), int(label))
+    return sum(best[g][1] for g in has_pos) / max(1, len(has_pos))
+
+
+def _listwise(x: np.ndarray, y: np.ndarray, groups: list[int], w0: np.ndarray,
+              l2: float = 0.02, steps: int = 3000, lr: float = 0.05) -> np.ndarray:
+    """Weights maximising, per question, the softmax probability of its positive units
+    (listwise ranking loss), with an L2 pull towards the starting weights `w0`."""
+    g = np.asarray(groups)
+    ids = [np.flatnonzero(g == k) for k in sorted(set(groups))]
+    ids = [i for i in ids if y[i].any()]
+    w = w0.astype(np.float64).copy()
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for t in range(1, steps + 1):
+        grad = 2 * l2 * (w - w0)
+        for i in ids:
+            s = x[i] @ w
+            e = np.exp(s - s.max())
+            p_all = e / e.sum()
+            pos = y[i] == 1
+            p_pos = e[pos] / e[pos].sum()
+            grad += (p_all @ x[i] - p_pos @ x[i][pos]) / len(ids)
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad ** 2
+        w -= lr * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+    return w
+
+
+def _reranker_rows(bot: Any, items: Sequence[dict[str, Any]]
+                   ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    from bot import parse_history, standalone_query
+
+    from .metrics import covers
+
+    xs, ys, groups = [], [], []
+    retriever = bot._retriever
+    for gi, it in enumerate(items):
+        if not it.get("answerable") or not it.get("sources"):
+            continue
+        query = standalone_query(it["question"], parse_history(it.get("history") or []))
+        quotes = [s["quote"] for s in it["sources"]]
+        for c in retriever.pool(query, it["question"]):
+            text = bot.generation.chunks[c.index].text
+            xs.append(c.features)
+            ys.append(int(any(covers(text, q) for q in quotes)))
+            groups.append(gi)
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys), groups
+
+
+def _rank_metrics(x: np.ndarray, y: np.ndarray, groups: list[int], w: np.ndarray, k: int = 5
+                  ) -> tuple[float, float]:
+    """recall@k and MRR of the positives under weights `w` (items with a positive in the pool;
+    items without one count as misses)."""
+    g = np.asarray(groups)
+    rec, rr = [], []
+    for key in sorted(set(groups)):
+        i = np.flatnonzero(g == key)
+        order = np.argsort(-(x[i] @ w), kind="stable")
+        labels = y[i][order]
+        pos = np.flatnonzero(labels)
+        rank = int(pos[0]) if len(pos) else None
+        rec.append(rank is not None and rank < k)
+        rr.append(0.0 if rank is None else 1.0 / (rank + 1))
+    return float(np.mean(rec)), float(np.mean(rr))
+
+
+def fit_reranker(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], None],
+                 check: Sequence[dict[str, Any]] = (), save: bool = True) -> dict[str, float]:
+    from bot.retrieval import MODEL_PATH, RERANK_FEATURES, Reranker
+
+    x, y, groups = _reranker_rows(bot, items)
+    old = np.asarray(Reranker.default().weights)
+    w = _listwise(x, y, groups, old, l2=0.0)
+    out = {}
+    out["dev_recall@5_before"], out["dev_mrr_before"] = _rank_metrics(x, y, groups, old)
+    out["dev_recall@5"], out["dev_mrr"] = _rank_metrics(x, y, groups, w)
+    if check:
+        cx, cy, cg = _reranker_rows(bot, check)
+        out["check_recall@5_before"], out["check_mrr_before"] = _rank_metrics(cx, cy, cg, old)
+        out["check_recall@5"], out["check_mrr"] = _rank_metrics(cx, cy, cg, w)
+    for k, v in out.items():
+        echo(f"  {k}: {v:.3f}")
+    echo("  weights: " + ", ".join(f"{f}={wi:+.2f}" for f, wi in zip(RERANK_FEATURES, w,
+                                                                      strict=True)))
+    if save:
+        Reranker(tuple(float(v) for v in w)).save(MODEL_PATH, fitted_on=len(items), metrics=out)
+        echo(f"wrote {MODEL_PATH}")
+    return out
+
+
+def fit_ranker(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], None],
+               check: Sequence[dict[str, Any]] = (), save: bool = True) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.ranking import MODEL_PATH, UNIT_FEATURES, UnitRanker
+
+    x, y, groups = _ranker_rows(bot, items)
+    old = UnitRanker.default()
+    w = _listwise(x, y, groups, np.asarray(old.weights))
+    # the bias does not change the ranking; set it so scores read as probabilities
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    model.fit((x @ w)[:, None], y)
+    scale = float(model.coef_[0][0])
+    w = w * scale
+    b = float(model.intercept_[0])
+    out = {"dev_top1": _top1(x, y, groups, w, b), "dev_units": len(y), "dev_pos": int(y.sum())}
+    out["dev_top1_before"] = _top1(x, y, groups, np.asarray(old.weights), old.bias)
+    if check:
+        cx, cy, cg = _ranker_rows(bot, check)
+        out["check_top1"] = _top1(cx, cy, cg, w, b)
+        out["check_top1_before"] = _top1(cx, cy, cg, np.asarray(old.weights), old.bias)
+    for k, v in out.items():
+        echo(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
+    echo("  weights: " + ", ".join(f"{f}={wi:+.2f}" for f, wi in zip(UNIT_FEATURES, w,
+                                                                      strict=True)))
+    if save:
+        UnitRanker(tuple(float(v) for v in w), b).save(MODEL_PATH, fitted_on=len(items),
+                                                         metrics=out)
+        echo(f"wrote {MODEL_PATH}")
+    return out
+
+
+def _abstention_rows(bot: Any, items: Sequence[dict[str, Any]]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    from bot import clean_question, parse_history
+
+    xs, ys = [], []
+    for it in items:
+        q = clean_question(it["question"], bot.settings.max_question_chars)
+        query, hits = bot.retrieve(q, parse_history(it.get("history") or []))
+        _, f = bot.assess(q, query, hits)
+        xs.append(f.vector())
+        ys.append(1 if it.get("answerable") else 0)
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys)
+
+
+def _threshold(p: np.ndarray, y: np.ndarray, budget: float) -> float:
+    """Highest threshold whose false refusals of answerable items stay within `budget`."""
+    pos = np.sort(p[y == 1])
+    if len(pos) == 0:
+        return 0.5
+    k = int(np.floor(budget * len(pos)))  # answerable items allowed below the threshold
+    return float(pos[k]) - 1e-9 if k < len(pos) else float(pos[-1])
+
+
+def _rates(p: np.ndarray, y: np.ndarray, t: float) -> tuple[float, float]:
+    refused = p < t
+    fa = float(refused[y == 1].mean()) if (y == 1).any() else 0.0
+    oos = float(refused[y == 0].mean()) if (y == 0).any() else 0.0
+    return fa, oos
+
+
+def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[[str], None],
+                   check: Sequence[dict[str, Any]] = (), save: bool = True) -> dict[str, float]:
+    """Fit the refusal model and its threshold on labelled items (signature used by
+    `bpo-kb eval --fit-abstention`; `results` is not needed)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.abstention import FEATURES, MODEL_PATH, AbstentionModel
+
+    rows = [it if isinstance(it, dict) else _item_dict(it) for it in items]
+    x, y = _abstention_rows(bot, rows)
+    model = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced")
+    model.fit(x, y)
+    w = model.coef_[0]
+    b = float(model.intercept_[0])
+    p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
+    t = _threshold(p, y, FALSE_ABSTAIN_BUDGET)
+    fa, oos = _rates(p, y, t)
+    out = {"threshold": t, "dev_false_abstain": fa, "dev_oos_refusal": oos}
+    if check:
+        cx, cy = _abstention_rows(bot, check)
+        cp = 1.0 / (1.0 + np.exp(-(cx @ w + b)))
+        out["check_false_abstain"], out["check_oos_refusal"] = _rates(cp, cy, t)
+    for k, v in out.items():
+        echo(f"  {k}: {v:.3f}")
+    echo("  weights: " + ", ".join(f"{f}={wi:+.2f}" for f, wi in zip(FEATURES, w, strict=True)))
+    if save:
+        AbstentionModel(tuple(float(v) for v in w), b, t).save(
+            MODEL_PATH, fitted_on=len(rows), metrics=out)
+        echo(f"wrote {MODEL_PATH}")
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from bot import Bot
+    from ingest import Settings
+
+    ap = argparse.ArgumentParser(prog="python -m evals.calibrate", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model", choices=["reranker", "ranker", "abstention", "all"])
+    ap.add_argument("dataset", type=Path)
+    ap.add_argument("--check", type=Path, default=None,
+                    help="A second labelled set to report generalisation on (not fitted).")
+    ap.add_argument("--dry-run", action="store_true", help="Report, don't save.")
+    args = ap.parse_args(argv)
+    bot = Bot.open(Settings())
+    items = _load(args.dataset)
+    check = _load(args.check) if args.check else []
+    if args.model in ("reranker", "all"):
+        print("passage re-ranker:")
+        fit_reranker(bot, items, print, check, save=not args.dry_run)
+        from bot.retrieval import Reranker
+
+        bot._retriever.reranker = Reranker.default()
+    if args.model in ("ranker", "all"):
+        print("unit ranker:")
+        fit_ranker(bot, items, print, check, save=not args.dry_run)
+        import bot.compose as compose_mod
+
+        compose_mod._RANKER = None  # pick up the new weights for the abstention features
+    if args.model in ("abstention", "all"):
+        print("abstention:")
+        fit_abstention(bot, items, None, print, check, save=not args.dry_run)
+    json.dumps({})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Answer units: the sentences, list items and table rows of a chunk, with their spans.
+
+The extractive answerer chooses among units and cites each one with its (start, end) span
+inside the chunk's text. Units are derived deterministically from a chunk, so the index
+stores only their vectors (in the same order), never a second copy of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .chunking import Chunk, line_kind
+from .text import sentence_spans, stems
+
+__all__ = ["Unit", "unit_embed_text", "units_of"]
+
+_BULLET = re.compile(r"^\s*(?:[-*\u2022\u25aa\u25cf\u25e6\u2023\u2043]|\d{1,2}[.)])\s+")
+_LABEL = re.compile(r"^([^:.;!?]{2,70}):\s")
+_NUM = re.compile(r"\d")
+MAX_ITEM_CHARS = 420
+"""A list item up to this long is one unit; a longer one is split into sentences."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One candidate answer sentence, list item or table row of a chunk."""
+
+    chunk: Chunk
+    start: int
+    """Span start inside `chunk.text`."""
+    end: int
+    """Span end inside `chunk.text`."""
+    text: str
+    """What an answer shows: the span itself (table rows: cells with their column names)."""
+    kind: str
+    """`sentence`, `item` (a list item) or `row` (a table row)."""
+    position: int
+    """Order inside the chunk."""
+    stems: frozenset[str]
+    """Content stems of `text` (for lexical scoring)."""
+    has_number: bool
+    """Whether the span contains a digit."""
+    label: str = ""
+    """The item's lead (`Label: ...`), the table row's first cell, or the heading it opens."""
+    context: str = ""
+    """The nearest heading or FAQ question above the unit inside its chunk (or the section)."""
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    out = []
+    pos = 0
+    for line in text.split("\n"):
+        out.append((pos, line))
+        pos += len(line) + 1
+    return out
+
+
+def _last_section(chunk: Chunk) -> str:
+    return chunk.section.split(" > ")[-1] if chunk.section else ""
+
+
+@lru_cache(maxsize=100_000)
+def units_of(chunk: Chunk) -> tuple[Unit, ...]:
+    """Split a chunk into answer units (cached per chunk)."""
+    if chunk.kind == "table":
+        return tuple(_table_units(chunk))
+    text = chunk.text
+    out: list[Unit] = []
+    context = _last_section(chunk)
+    pending_label = ""
+    pos = 0
+    for line_start, line in _lines(text):
+        kind = line_kind(line)
+        if kind == "blank":
+            continue
+        stripped = line.strip()
+        if kind in ("heading", "question"):
+            context = stripped.rstrip("\u25be\u25bc ")
+            pending_label = re.sub(r"^(?:\d{1,2}[.)]|#\d{1,2})\s+", "", context) \
+                if kind == "heading" else ""
+            continue
+        if stripped.endswith(":") and len(stripped.split()) <= 14:
+            continue  # a list intro such as "Examples include:"
+        m = _BULLET.match(line)
+        body_start = line_start + (m.end() if m else len(line) - len(line.lstrip()))
+        body_end = line_start + len(line.rstrip())
+        if body_end <= body_start:
+            continue
+        body = text[body_start:body_end]
+        label = ""
+        lm = _LABEL.match(body)
+        if lm and (m or kind == "para"):
+            label = lm.group(1).strip()
+        if m and len(body) <= MAX_ITEM_CHARS:
+            out.append(_unit(chunk, body_start, body_end, "item", pos, label or pending_label,
+                             context))
+            pos += 1
+            pending_label = ""
+            continue
+        first = True
+        # later sentences of a long labelled item keep its label as context ("KPO (...)")
+        item_context = label if (m and label) else context
+        for s, e in sentence_spans(text, body_start, body_end):
+            if e - s < 12:
+                continue
+            lab = (label or pending_label) if first else ""
+            # the first sentence under a sub-heading is an entry of the list the headings form
+            kind = "item" if m or (first and pending_label) else "sentence"
+            out.append(_unit(chunk, s, e, kind, pos, lab, context if first else item_context))
+            pos += 1
+            first = False
+        pending_label = ""
+    return tuple(out)
+
+
+def _unit(chunk: Chunk, s: int, e: int, kind: str, pos: int, label: str = "",
+          context: str = "", shown: str | None = None) -> Unit:
+    body = chunk.text[s:e]
+    shown = body if shown is None else shown
+    return Unit(chunk=chunk, start=s, end=e, text=shown, kind=kind, position=pos,
+                stems=frozenset(stems(shown)), has_number=bool(_NUM.search(body)), label=label,
+                context=context)
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _table_units(chunk: Chunk) -> list[Unit]:
+    rows = [(s, ln) for s, ln in _lines(chunk.text) if ln.strip().startswith("|")]
+    if not rows:
+        return []
+    header: list[str] = []
+    body = rows
+    if len(rows) >= 2 and set(rows[1][1].replace("|", "").strip()) <= set("-: "):
+        header = _cells(rows[0][1])
+        body = rows[2:]
+    context = _last_section(chunk)
+    out = []
+    for pos, (s, ln) in enumerate(body):
+        if s < chunk.prefix:
+            continue
+        cells = _cells(ln)
+        if not any(cells):
+            continue
+        if header and len(header) == len(cells):
+            parts = [f"{h}: {c}" for h, c in zip(header[1:], cells[1:], strict=True) if c]
+            shown = f"{cells[0]} \u2014 " + "; ".join(parts) + "."
+        else:
+            shown = "; ".join(c for c in cells if c) + "."
+        lead = len(ln) - len(ln.lstrip())
+        out.append(_unit(chunk, s + lead, s + len(ln.rstrip()), "row", pos, cells[0], context,
+                         shown=shown))
+    return out
+
+
+def unit_embed_text(unit: Unit) -> str:
+    """What the embedder sees for a unit: its heading or FAQ question, then its text."""
+    if unit.context and unit.context.lower() not in unit.text.lower():
+        return f"{unit.context}: {unit.text}"
+    return unit.text
