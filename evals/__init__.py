@@ -1,20 +1,33 @@
 """evals: answer-quality datasets, metrics, runner, reports and the regression gate.
 
-Calls `bot`, never the UI.
+Calls `bot`, never the UI. The public API (used by `bpo-kb eval` and the UI's Evaluate tab):
+
+    items = load_dataset("evals/datasets/dev.jsonl")
+    result = run(bot, items, progress=lambda done, total: ...)
+    result.summary["overall"]["fact_recall"], result.results[0]["missed_facts"]
+    delta = compare(result.summary, json.load(open("evals/baseline.json")))
+    html_path = write_report(result, "out/eval-dev")
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from .command import BASELINE_PATH, load_summary, run_cli
+from .dataset import DatasetError, Item, Source, load_dataset
+from .gate import HEADLINE, compare
+from .report import write_report
+from .runner import Run, run
 
-__all__ = ["run_cli"]
-
-
-def run_cli(settings: Any, dataset: Path, *, report_dir: Path | None, baseline: Path | None,
-            as_json: bool, write_baseline: bool, fit_abstention: bool, limit: int | None,
-            echo: Callable[[str], None]) -> int:
-    """Entry point of `bpo-kb eval` (returns the process exit code)."""
-    echo("bpo-kb eval: not implemented yet")
-    return 2
+__all__ = [
+    "BASELINE_PATH",
+    "HEADLINE",
+    "DatasetError",
+    "Item",
+    "Run",
+    "Source",
+    "compare",
+    "load_dataset",
+    "load_summary",
+    "run",
+    "run_cli",
+    "write_report",
+]
