@@ -6,13 +6,11 @@ machine-readable output; errors print one clear line to stderr and exit non-zero
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +46,7 @@ class _Bar:
         from tqdm import tqdm
 
         labels = {"read": "reading documents", "embed": "embedding chunks",
+                  "embed units": "embedding sentences",
                   "store": "writing vectors"}
         bar = self._bars.get(stage)
         if bar is None:
@@ -152,7 +151,7 @@ def ask_cmd(question: str, as_json: bool, history: str | None) -> None:
       bpo-kb ask --json "Is KPO the same as LPO?"
       bpo-kb ask "and what about nearshore?" --history '[{"role":"user","content":"What does offshore BPO cost?"}]'
     """
-    from bot import QuestionError
+    from bot import QuestionError, clean_question, parse_history
 
     settings = _settings()
     turns: Any = []
@@ -162,6 +161,9 @@ def ask_cmd(question: str, as_json: bool, history: str | None) -> None:
         except ValueError as e:
             raise QuestionError(f"--history is not valid JSON ({e}); pass a list like "
                                 '[{"role": "user", "content": "..."}]') from e
+    # a bad question or history fails now, not after loading the model (or building the index)
+    clean_question(question, settings.max_question_chars)
+    parse_history(turns)
     bot = _open_bot(settings, quiet=as_json)
     ans = bot.ask(question, turns)
     if as_json:
@@ -180,75 +182,6 @@ def ask_cmd(question: str, as_json: bool, history: str | None) -> None:
             click.echo(f"  [{c.marker}] {c.title} - {c.section}\n      \"{quote[:300]}\"")
     if ans.notice:
         click.echo(f"\nNote: {ans.notice}", err=True)
-
-
-def _read_rows(path: Path) -> Iterator[dict[str, Any]]:
-    from ingest import ConfigError
-
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        with path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError as e:
-                    yield {"id": f"line-{n}", "_error": f"line {n} is not valid JSON: {e}"}
-                    continue
-                if not isinstance(row, dict):
-                    yield {"id": f"line-{n}", "_error": f"line {n} is not a JSON object"}
-                    continue
-                yield row
-    elif suffix == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
-                yield dict(row)
-    else:
-        raise ConfigError(f"Unsupported batch input {str(path)!r}; use a .jsonl or .csv file "
-                          "with at least the columns id and question")
-
-
-def _answer_row(bot: Any, row: dict[str, Any], n: int) -> dict[str, Any]:
-    from bot import BpoKbError
-
-    rid = row.get("id")
-    rid = str(rid) if rid not in (None, "") else str(n)
-    out: dict[str, Any] = {"id": rid}
-    if "_error" in row:
-        return {**out, "error": row["_error"]}
-    history: Any = row.get("history") or []
-    try:
-        if isinstance(history, str):
-            history = json.loads(history) if history.strip() else []
-        question = row.get("question")
-        if question is None:
-            raise ValueError("row has no 'question' field")
-        ans = bot.ask(question, history)
-        out.update(ans.to_dict())
-    except (BpoKbError, ValueError, TypeError) as e:
-        out["error"] = str(e)
-    return out
-
-
-def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if path.suffix.lower() == ".csv":
-        fields = ["id", "question", "answer", "abstained", "citations", "retrieval_query",
-                  "latency_ms", "backend", "suggestions", "answerability", "notice", "error"]
-        extra = sorted({k for r in rows for k in r} - set(fields))
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=fields + extra)
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict)
-                            else v for k, v in r.items()})
-    else:
-        with tmp.open("w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(path)
 
 
 @main.command("batch")
@@ -272,7 +205,9 @@ def batch_cmd(input_path: Path, output: Path) -> None:
     settings = _settings()
     if output.suffix.lower() not in (".jsonl", ".csv"):
         raise ConfigError(f"Output {str(output)!r} must end in .jsonl or .csv")
-    rows = list(_read_rows(input_path))
+    from bot.batch import answer_row, read_rows, write_rows
+
+    rows = list(read_rows(input_path))
     bot = _open_bot(settings)
     t0 = time.perf_counter()
     results = []
@@ -280,8 +215,8 @@ def batch_cmd(input_path: Path, output: Path) -> None:
     with click.progressbar(rows, label="answering", file=sys.stderr if show else None,
                            show_pos=True) as bar:
         for n, row in enumerate(bar, 1):
-            results.append(_answer_row(bot, row, n))
-    _write_rows(output, results)
+            results.append(answer_row(bot, row, n))
+    write_rows(output, results)
     errors = sum(1 for r in results if "error" in r)
     click.echo(f"Answered {len(results) - errors} of {len(results)} questions "
                f"({errors} errors) in {time.perf_counter() - t0:.1f} s -> {output}", err=True)
@@ -344,6 +279,73 @@ def feedback_group() -> None:
       bpo-kb feedback report
       bpo-kb feedback export --as-eval drafts.jsonl
     """
+
+
+@feedback_group.command("export")
+@click.option("--as-eval", "as_eval", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the 👎 answers as draft eval items (JSONL) to this file.")
+def feedback_export_cmd(as_eval: Path) -> None:
+    """Turn 👎 answers into draft eval items for an evaluator to complete.
+
+    Each line has the question, its history and the answer given (`answer_given`, with the
+    reason under `feedback`); `answerable`, `must_include` and `sources` are left for the
+    evaluator to fill in (see evals/datasets/FORMAT.md) before adding it to a dataset.
+
+    \b
+    Examples:
+      bpo-kb feedback export --as-eval drafts.jsonl
+    """
+    from bot.feedback import FeedbackStore, draft_eval_items
+
+    settings = _settings()
+    drafts = draft_eval_items(FeedbackStore(settings.feedback_db).items(rating=-1))
+    as_eval.parent.mkdir(parents=True, exist_ok=True)
+    with as_eval.open("w", encoding="utf-8") as fh:
+        for d in drafts:
+            fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+    click.echo(f"Wrote {len(drafts)} draft eval items to {as_eval} (from "
+               f"{settings.feedback_db}); complete answerable, must_include and sources.",
+               err=True)
+
+
+@feedback_group.command("report")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.7, show_default=True,
+              help="Cosine similarity for two questions to count as the same topic.")
+@click.option("--json", "as_json", is_flag=True, help="Print the groups as JSON.")
+def feedback_report_cmd(threshold: float, as_json: bool) -> None:
+    """List refused and 👎 questions grouped by similarity: the content gaps of the guides.
+
+    Biggest group first; each shows how often it was asked, refused and disliked, and the
+    reasons users gave.
+
+    \b
+    Examples:
+      bpo-kb feedback report
+      bpo-kb feedback report --threshold 0.6 --json
+    """
+    from bot.feedback import FeedbackStore, content_gaps
+    from ingest import make_embedder
+
+    settings = _settings()
+    items = FeedbackStore(settings.feedback_db).items(disliked_or_refused=True)
+    gaps = content_gaps(items, make_embedder(settings.embedder), threshold) if items else []
+    if as_json:
+        click.echo(json.dumps([g.to_dict() for g in gaps], indent=2, ensure_ascii=False))
+        return
+    if not gaps:
+        click.echo(f"No refused or 👎 questions in {settings.feedback_db}.")
+        return
+    click.echo(f"{len(items)} refused or 👎 questions in {len(gaps)} topics (biggest first):")
+    for n, g in enumerate(gaps, 1):
+        click.echo(f"\n{n}. {g.questions[0]}\n   asked {g.asked}x: refused {g.refused}, "
+                   f"👎 {g.disliked}")
+        for q in g.questions[1:6]:
+            click.echo(f"   - {q}")
+        if len(g.questions) > 6:
+            click.echo(f"   ... and {len(g.questions) - 6} more")
+        for r in g.reasons[:3]:
+            click.echo(f"   reason: {r}")
 
 
 if __name__ == "__main__":  # pragma: no cover
