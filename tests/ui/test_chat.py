@@ -1,0 +1,166 @@
+"""The Ask tab in a real browser against a real `bpo-kb serve`: answers with linked sources,
+examples, follow-ups, refusals, feedback into SQLite, and a hostile document kept inert."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from ui_support import HOSTILE_QUESTION, Page, Server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+_WATCH_STREAM = """() => {
+  window.__lengths = [];
+  const chat = document.querySelector('#bk-chat');
+  new MutationObserver(() => {
+    const live = chat.querySelector('.bk-streaming');
+    if (live) { window.__lengths.push(live.innerText.length); }
+  }).observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def _rows(server: Server) -> list[Any]:
+    from bot.feedback import FeedbackStore
+
+    return FeedbackStore(server.feedback_db).items()
+
+
+def _wait_for(predicate: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_answer_streams_with_marker_linked_to_highlighted_passage(app: Page) -> None:
+    page = app.open()
+    page.evaluate(_WATCH_STREAM)
+    answer = app.ask("What is the difference between BPM and BPO?")
+
+    lengths = page.evaluate("window.__lengths")
+    assert len(set(lengths)) >= 3, f"the answer did not build up progressively: {lengths}"
+    marker = answer.locator("a.cite").first
+    assert marker.inner_text() == "[1]"
+    card = page.locator("#bk-sources-panel #src-1-1")
+    assert card.locator(".bk-src-title").inner_text().strip()
+    assert card.locator(".bk-src-section").inner_text().strip()
+    highlighted = card.locator("mark").inner_text()
+    assert "BPM" in highlighted or "BPO" in highlighted
+
+    page.locator("#bk-sources-panel").evaluate("e => e.scrollTop = e.scrollHeight")
+    marker.click()
+    page.wait_for_function("document.querySelector('#src-1-1').classList.contains('bk-flash')")
+    page.wait_for_timeout(600)  # smooth scroll
+    box = card.bounding_box()
+    panel = page.locator("#bk-sources-panel").bounding_box()
+    assert box and panel and box["y"] < panel["y"] + panel["height"], "marker did not scroll"
+
+    page.click("#bk-copy")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("BPO") or "BPM" in copied.split("\n")[0]
+    assert "\nSources:\n[1] " in copied and "<" not in copied
+    app.screenshot("answer-with-sources")
+
+
+def test_clicking_an_example_asks_it(app: Page) -> None:
+    page = app.open()
+    page.get_by_role("button", name="Is KPO the same as LPO?").click()
+    page.wait_for_selector("#bk-chat .bk-answer:not(.bk-streaming)", timeout=60_000)
+    assert "Is KPO the same as LPO?" in page.locator("#bk-chat").inner_text()
+    assert page.locator("#bk-sources-panel .bk-src").count() >= 1
+    app.screenshot("example-clicked")
+
+
+def test_follow_up_shows_the_retrieval_query_it_used(app: Page) -> None:
+    app.open()
+    first = app.ask("How much does offshore outsourcing cost per hour?")
+    assert first.locator(".bk-query").count() == 0
+    follow = app.ask("and what about nearshore?")
+    query = follow.locator(".bk-query q").inner_text()
+    assert "nearshore" in query.lower() and query.lower() != "and what about nearshore?"
+    assert app.page.locator("#bk-sources-panel details[open]").count() == 1
+    app.screenshot("follow-up")
+
+
+def test_refusal_says_guides_dont_cover_it_and_offers_clickable_questions(
+        app: Page, ui_server: Server) -> None:
+    page = app.open()
+    question = "What is the capital of Mongolia?"
+    answer = app.ask(question)
+    assert "The guides don't cover this" in answer.locator(".bk-refusal-title").inner_text()
+    assert page.locator("#bk-chat button.option").count() >= 1
+    app.screenshot("refusal")
+    refused = _wait_for(lambda: [r for r in _rows(ui_server) if r.question == question])
+    assert refused and refused[-1].abstained and refused[-1].rating is None
+
+    suggestion = page.locator("#bk-chat button.option").first
+    text = suggestion.inner_text().strip()
+    suggestion.click()
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('#bk-chat [data-testid=user]')]"
+        ".some(e => e.innerText.includes(t))", arg=text, timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('#bk-chat .bk-answer').length >= 2 && "
+                           "!document.querySelector('#bk-chat .bk-streaming')")
+
+
+def test_thumbs_up_and_down_with_reason_are_stored(app: Page, ui_server: Server) -> None:
+    page = app.open()
+    liked_q = "What does BPO stand for?"
+    app.ask(liked_q)
+    page.locator("#bk-chat button[aria-label='Like']").last.click()
+    liked = _wait_for(lambda: [r for r in _rows(ui_server) if r.question == liked_q])
+    assert liked and liked[-1].rating == 1 and liked[-1].citations
+
+    disliked_q = "Which business functions are most often outsourced?"
+    app.ask(disliked_q)
+    page.locator("#bk-chat button[aria-label='Dislike']").last.click()
+    page.wait_for_selector("#bk-reason textarea", state="visible")
+    app.screenshot("dislike-reason")
+    page.fill("#bk-reason textarea", "It should list payroll first")
+    page.click("#bk-reason-send")
+    page.wait_for_selector("#bk-reason textarea", state="hidden")
+    row = _wait_for(lambda: [r for r in _rows(ui_server)
+                             if r.question == disliked_q and r.reason])
+    assert row and row[-1].rating == -1 and row[-1].reason == "It should list payroll first"
+    assert row[-1].history and row[-1].history[0]["content"] == liked_q
+    assert row[-1].backend and row[-1].answer
+
+
+def test_new_conversation_clears_chat_and_sources(app: Page) -> None:
+    page = app.open()
+    app.ask("What does BPO stand for?")
+    page.click("#bk-new")
+    page.wait_for_selector("#bk-sources-panel .bk-empty")
+    assert page.locator("#bk-chat .bk-answer").count() == 0
+    assert page.get_by_role("button", name="Is KPO the same as LPO?").is_visible()
+
+
+def test_empty_question_shows_the_reason_in_the_chat(app: Page) -> None:
+    page = app.open()
+    page.fill("#bk-question textarea", "   ")
+    page.click("#bk-ask")
+    error = page.locator("#bk-chat .bk-error")
+    error.wait_for()
+    assert "Question is empty" in error.inner_text()
+    assert "Traceback" not in page.content()
+
+
+def test_planted_script_and_remote_image_stay_inert(app: Page) -> None:
+    page = app.open()
+    answer = app.ask(HOSTILE_QUESTION)
+    panel = page.locator("#bk-sources-panel")
+    page.wait_for_timeout(500)
+    shown = answer.inner_text() + panel.inner_text()
+    assert "Zanzibar" in shown
+    assert "<script>window.__pwned=1</script>" in panel.inner_text()
+    assert "![x](http://example.invalid/x.png)" in panel.inner_text()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("#bk-chat img, #bk-sources-panel img, #bk-chat script, "
+                        "#bk-sources-panel script").count() == 0
+    assert not [u for u in app.requests if "example.invalid" in u]
+    assert app.off_host() == [], app.off_host()
+    app.screenshot("hostile-document")
