@@ -22,6 +22,7 @@ from ingest.text import sentence_spans, stems
 from ingest.units import Unit
 
 from .answer import Citation
+from .lexicon import FIGURE_PATTERNS, asked_figures, figure_kinds
 from .ranking import Candidate, UnitRanker, candidates
 from .retrieval import Hit
 from .shape import Shape, question_shape
@@ -33,23 +34,12 @@ WORD_BUDGET = 100
 LIST_WORD_BUDGET = 120
 """Soft limit for list answers."""
 MAX_LIST_ITEMS = 8
-STRATEGY = "greedy"
-PASSAGES = 4
-"""How many of the best passages an answer draws on."""
-SECOND = 0.8
-"""A passage contributes a second unit when it scores at least this share of its first."""
 FLOOR = 0.0
 """Units scoring under this share of the best unit's score are never added."""
 STRONG = 0.0
 """Units scoring at least this share of the best are added (budget permitting)."""
 NOVEL = 0.15
 """Other units are added when they cover this much of the question's still-uncovered terms."""
-_FIGURE = re.compile(r"(?:\$\s?\d[\d,.]*\s*(?:[kmb]n?\b|billion|million|trillion)?|"
-                     r"\d[\d,.]*\s*(?:%|percent|billion|million|[kmb]\b|months?|years?|weeks?|"
-                     r"minutes?|hours?|employees|countries|fte)|\b(?:one|two|three|five|ten)\s+"
-                     r"(?:million|billion))", re.I)
-
-
 @dataclass(frozen=True)
 class Composition:
     """An extractive answer before it is wrapped into an `Answer`."""
@@ -112,13 +102,10 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
     if shape.kind == "list":
         picked = _pick_list(ranked, shape)
         list_mode = bool(picked)
-    if not picked and shape.wants_number:
-        picked, disagreement = _pick_figures(ranked, max_sentences)
-    if not picked:
-        if STRATEGY == "passages":
-            picked = _pick_by_passage(ranked, hits, max_sentences)
-        else:
-            picked = _pick_greedy(ranked, terms, max_sentences)
+    if not picked and (shape.wants_number or asked_figures(question)):
+        picked, disagreement = _pick_figures(question, ranked, max_sentences)
+    if not list_mode:
+        picked = _pick_greedy(ranked, terms, max_sentences, picked)
     if shape.kind == "comparison" and not list_mode:
         picked = _cover_sides(picked, ranked, shape, max_sentences)
     if not list_mode:
@@ -148,14 +135,16 @@ def _context_stems(c: Candidate) -> frozenset[str]:
     return c.unit.stems | frozenset(stems(f"{c.unit.context} {c.unit.label}"))
 
 
-def _pick_greedy(ranked: list[Candidate], terms: dict[str, float], max_units: int
-                 ) -> list[Candidate]:
+def _pick_greedy(ranked: list[Candidate], terms: dict[str, float], max_units: int,
+                 start: Sequence[Candidate] = ()) -> list[Candidate]:
+    picked = list(start) or [ranked[0]]
     first = ranked[0]
-    picked = [first]
-    covered = set(_context_stems(first))
-    words = _words(first.unit.text)
+    covered: set[str] = set().union(*(_context_stems(c) for c in picked))
+    words = sum(_words(c.unit.text) for c in picked)
     total = sum(terms.values()) or 1.0
-    for c in ranked[1:]:
+    for c in ranked:
+        if c in picked:
+            continue
         if len(picked) >= max_units:
             break
         if c.score < first.score * FLOOR:
@@ -172,35 +161,6 @@ def _pick_greedy(ranked: list[Candidate], terms: dict[str, float], max_units: in
         if strong or new >= NOVEL or (adjacent and c.score >= first.score * 0.5):
             picked.append(c)
             covered |= _context_stems(c)
-            words += n
-    return picked
-
-
-def _pick_by_passage(ranked: list[Candidate], hits: Sequence[Hit], max_units: int
-                     ) -> list[Candidate]:
-    """The best units of the best passages: passages in retrieval order, each contributing
-    its best unit (and a second when it scores nearly as well), under the word budget."""
-    best_by_chunk: dict[str, list[Candidate]] = {}
-    for c in ranked:
-        best_by_chunk.setdefault(c.unit.chunk.chunk_id, []).append(c)
-    first = ranked[0]
-    picked: list[Candidate] = [first]
-    words = _words(first.unit.text)
-    for h in hits[:PASSAGES]:
-        units = best_by_chunk.get(h.chunk.chunk_id, [])
-        for j, c in enumerate(units[:2]):
-            if len(picked) >= max_units:
-                break
-            if c in picked or (j == 1 and c.score < units[0].score * SECOND):
-                continue
-            if c.score < first.score * FLOOR:
-                continue
-            n = _words(c.unit.text)
-            if words + n > WORD_BUDGET:
-                continue
-            if any(_similar(c.unit.stems, p.unit.stems) >= 0.6 for p in picked):
-                continue
-            picked.append(c)
             words += n
     return picked
 
@@ -273,49 +233,54 @@ def _list_text(u: Unit) -> str:
     return text
 
 
-def _figures(text: str) -> set[str]:
-    return {re.sub(r"\s+", " ", m.group(0).lower().strip()) for m in _FIGURE.finditer(text)}
+def _figure_values(text: str, kinds: set[str]) -> set[str]:
+    """The figures of the asked kinds a text gives, normalised for comparison."""
+    out: set[str] = set()
+    for k in kinds:
+        pattern = FIGURE_PATTERNS.get(k)
+        if pattern is None or k == "number":
+            continue
+        for m in pattern.finditer(text):
+            out.add(re.sub(r"[^0-9a-z$%.,-]", "", m.group(0).lower()))
+    return out
 
 
-def _kind(fig: str) -> str:
-    if "$" in fig or "billion" in fig or fig.endswith("b"):
-        return "money"
-    if "%" in fig or "percent" in fig:
-        return "percent"
-    if re.search(r"month|year|week", fig):
-        return "duration"
-    if "million" in fig or fig.endswith("m") or "employees" in fig:
-        return "count"
-    return "other"
-
-
-def _pick_figures(ranked: list[Candidate], max_units: int) -> tuple[list[Candidate], bool]:
-    """For 'how much/how many': the best figure, plus other passages' figures for the same
-    thing when they differ."""
-    with_fig = [c for c in ranked[:20] if c.unit.has_number and _figures(c.unit.text)]
-    if not with_fig or with_fig[0].score < ranked[0].score * 0.6:
+def _pick_figures(question: str, ranked: list[Candidate], max_units: int
+                  ) -> tuple[list[Candidate], bool]:
+    """For 'how much/how many/how long': the best unit giving a figure of the asked kind,
+    plus units of other passages that give a different figure for the same thing (they cover
+    the question about as well) - the guides do not always agree."""
+    kinds = asked_figures(question) - {"number"} or {"money", "count", "percent", "duration"}
+    with_fig = [c for c in ranked[:30] if _figure_values(c.unit.text, kinds)]
+    if not with_fig or with_fig[0].score < ranked[0].score * 0.5:
         return [], False
     top = with_fig[0]
     picked = [top]
-    seen = _figures(top.unit.text)
-    kinds = {_kind(f) for f in seen} - {"other"}
+    seen = _figure_values(top.unit.text, kinds)
+    top_kinds = figure_kinds(top.unit.text) & kinds
     differing = False
     words = _words(top.unit.text)
     for c in with_fig[1:]:
         if len(picked) >= max_units:
             break
-        if c.score < top.score * 0.6 or c.coverage < top.coverage * 0.75:
+        if c.coverage < top.coverage * 0.8 or c.score < top.score * 0.3:
+            continue
+        if c.unit.chunk.chunk_id == top.unit.chunk.chunk_id and \
+                abs(c.unit.position - top.unit.position) > 1:
             continue
         if any(_similar(c.unit.stems, p.unit.stems) >= 0.6 for p in picked):
             continue
-        figs = _figures(c.unit.text)
-        same_kind = {_kind(f) for f in figs} & kinds
-        if not figs or figs <= seen or not same_kind:
+        figs = _figure_values(c.unit.text, kinds)
+        if not figs or figs <= seen:
             continue
-        if words + _words(c.unit.text) > WORD_BUDGET + 20:
+        if words + _words(c.unit.text) > WORD_BUDGET + 30:
             continue
         picked.append(c)
-        differing = True
+        # "the guides differ" only for another passage's figure of the same kind, on a unit
+        # that matches the question as closely as the first one
+        if (c.unit.chunk.chunk_id != top.unit.chunk.chunk_id
+                and figure_kinds(c.unit.text) & top_kinds and c.coverage >= top.coverage * 0.9):
+            differing = True
         seen |= figs
         words += _words(c.unit.text)
     return picked, differing
@@ -381,7 +346,7 @@ def _render(picked: list[Candidate], shape: Shape, disagreement: bool, list_mode
     else:
         body = " ".join(parts)
     if disagreement:
-        body = "The guides give different figures: " + body
+        body = "The guides give different figures on this. " + body
     citations = []
     for cid, n in markers.items():
         h = hits[cid]
