@@ -31,7 +31,9 @@ from .abstention import AbstentionModel, Features, features
 from .answer import Answer, Citation
 from .compose import Composition, compose, rank_units
 from .generation import make_generator
+from .lexicon import asked_figures
 from .query import Turn, standalone_query
+from .ranking import Candidate
 from .retrieval import Hit, HybridRetriever
 
 __all__ = ["Bot", "clean_question", "parse_history"]
@@ -42,6 +44,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029
 """Control and invisible characters, and lone surrogates (undecodable bytes, e.g. from a
 mis-encoded terminal or file: the tokenizer and UTF-8 output reject them)."""
 REFUSAL = "The guides don't cover this."
+FIGURE_TOP_K = 10
+"""Passages retrieved for questions that ask for a figure (see `Bot.retrieve`)."""
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -165,13 +169,20 @@ class Bot:
         return self._gen.lexical.idf(s)
 
     def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[Hit]]:
-        """The standalone retrieval query and the ranked passages for it."""
+        """The standalone retrieval query and the ranked passages for it. A question asking
+        for a figure looks a little further down the ranking: the guides do not always agree,
+        and every passage's figure should be found."""
         query = standalone_query(question, history)
-        return query, self._retriever.search(query, self.settings.top_k, question=question)
+        k = self.settings.top_k
+        if asked_figures(question):
+            k = max(k, FIGURE_TOP_K)
+        return query, self._retriever.search(query, k, question=question)
 
-    def assess(self, question: str, query: str, hits: Sequence[Hit]) -> tuple[float, Features]:
+    def assess(self, question: str, query: str, hits: Sequence[Hit],
+               ranked: list[Candidate] | None = None) -> tuple[float, Features]:
         """Answerability score in [0, 1] and the features behind it."""
-        ranked = rank_units(question, query, hits, self.idf)
+        if ranked is None:
+            ranked = rank_units(question, query, hits, self.idf)
         f = features(question, query, hits, ranked, self._gen.lexical, self.idf)
         return self._abstention.score(f), f
 
@@ -192,12 +203,13 @@ class Bot:
         q = clean_question(question, self.settings.max_question_chars)
         turns = parse_history(history)
         query, hits = self.retrieve(q, turns)
-        score, feats = self.assess(q, query, hits)
+        ranked = rank_units(q, query, hits, self.idf)
+        score, _features = self.assess(q, query, hits, ranked)
         if not hits or score < self._abstention.threshold:
             ans = self._refusal(q, query, hits, score)
         else:
             comp = compose(q, query, hits, self.idf,
-                           max_sentences=self.settings.max_answer_sentences)
+                           max_sentences=self.settings.max_answer_sentences, ranked=ranked)
             if not comp.text:
                 ans = self._refusal(q, query, hits, score)
             else:
@@ -242,9 +254,9 @@ class Bot:
         close = list(hits[:3])
         suggestions = suggest_questions(close)
         text = REFUSAL
-        if suggestions:
-            text += " The closest topics they do cover: " + "; ".join(
-                _topic_of(h) for h in close[:3] if _topic_of(h)) + "."
+        topics = list(dict.fromkeys(t.rstrip("?.:! ") for h in close if (t := _topic_of(h))))
+        if topics:
+            text += " The closest topics they do cover: " + "; ".join(topics) + "."
         cites = tuple(Citation(marker=i + 1, doc=h.chunk.doc_id, title=h.chunk.title,
                                section=h.chunk.section, text=h.chunk.text, start=None, end=None,
                                score=h.score, chunk_id=h.chunk.chunk_id)

@@ -22,7 +22,7 @@ from ingest.text import sentence_spans, stems
 from ingest.units import Unit
 
 from .answer import Citation
-from .lexicon import FIGURE_PATTERNS, asked_figures, figure_kinds
+from .lexicon import asked_figures, concept, concepts, figure_kinds
 from .ranking import Candidate, UnitRanker, candidates
 from .retrieval import Hit
 from .shape import Shape, question_shape
@@ -89,11 +89,14 @@ def _words(text: str) -> int:
 
 
 def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str], float],
-            *, max_sentences: int = 4, ranker: UnitRanker | None = None) -> Composition:
-    """Build a short answer with inline `[n]` markers from the retrieved passages."""
+            *, max_sentences: int = 4, ranker: UnitRanker | None = None,
+            ranked: list[Candidate] | None = None) -> Composition:
+    """Build a short answer with inline `[n]` markers from the retrieved passages
+    (`ranked`: the units already scored by `rank_units`, to avoid scoring them twice)."""
     shape = question_shape(question)
     terms = query_terms(query, idf)
-    ranked = rank_units(question, query, hits, idf, ranker)
+    if ranked is None:
+        ranked = rank_units(question, query, hits, idf, ranker)
     if not ranked:
         return Composition("", (), ())
     picked: list[Candidate] = []
@@ -103,7 +106,7 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
         picked = _pick_list(ranked, shape)
         list_mode = bool(picked)
     if not picked and (shape.wants_number or asked_figures(question)):
-        picked, disagreement = _pick_figures(question, ranked, max_sentences)
+        picked, disagreement = _pick_figures(question, ranked, max_sentences, terms)
     if not list_mode:
         picked = _pick_greedy(ranked, terms, max_sentences, picked)
     if shape.kind == "comparison" and not list_mode:
@@ -233,37 +236,87 @@ def _list_text(u: Unit) -> str:
     return text
 
 
+_EXTRACT: dict[str, re.Pattern[str]] = {
+    "money": re.compile(r"\$\s?\d[\d,.]*\s?(?:billion|million|trillion|bn|[bmk]\b)?\+?", re.I),
+    "count": re.compile(r"\d[\d,.]*\s?(?:m|k|million|thousand)?\+?(?=\s+(?:[a-z/-]+\s+){0,2}?"
+                        r"(?:employees|professionals|people|staff|agents|workers|ftes?|gccs)\b)|"
+                        r"\d+(?:\.\d+)?m\b|\b(?:one|two|three|\d+) million\b", re.I),
+    "percent": re.compile(r"\d[\d.]*\s?(?:[-\u2013]\s?\d[\d.]*\s?)?%", re.I),
+    "duration": re.compile(r"\d+\s?(?:[-\u2013]|to)?\s?\d*\s?(?:months?|years?|weeks?|days?|hours?|"
+                           r"minutes?)\b", re.I),
+    "year": re.compile(r"\b(?:19|20)\d{2}\b"),
+}
+_FIGURE_CONCEPTS = {"SIZE", "COST", "PEOPLE", "DURATION", "REVENUE", "GROWTH", "SAVING"}
+
+
 def _figure_values(text: str, kinds: set[str]) -> set[str]:
     """The figures of the asked kinds a text gives, normalised for comparison."""
     out: set[str] = set()
     for k in kinds:
-        pattern = FIGURE_PATTERNS.get(k)
-        if pattern is None or k == "number":
+        pattern = _EXTRACT.get(k)
+        if pattern is None:
             continue
         for m in pattern.finditer(text):
-            out.add(re.sub(r"[^0-9a-z$%.,-]", "", m.group(0).lower()))
+            v = m.group(0).lower().replace("billion", "b").replace("million", "m")
+            v = v.replace("bn", "b").replace("thousand", "k").replace("\u2013", "-")
+            out.add(re.sub(r"[^0-9a-z$%.-]", "", v).rstrip(".-"))
     return out
 
 
-def _pick_figures(question: str, ranked: list[Candidate], max_units: int
-                  ) -> tuple[list[Candidate], bool]:
+def _subject_coverage(c: Candidate, terms: dict[str, float]) -> float:
+    """How much of what the question is about (not the kind of figure it asks: size, cost,
+    people...) the unit and its heading cover."""
+    subject = {t: w for t, w in terms.items() if concept(t) not in _FIGURE_CONCEPTS}
+    if not subject:
+        return 1.0
+    bag = concepts(_context_stems(c))
+    return sum(w for t, w in subject.items() if t in bag or concept(t) in bag) / sum(
+        subject.values())
+
+
+def _has_rarest(c: Candidate, terms: dict[str, float], names: Sequence[str] = ()) -> bool:
+    """Does the unit (with its heading) name what the question asks a figure of - its first
+    name or acronym ("KPO" in "how much does offshore KPO cost"), else its rarest word?"""
+    subject = {t: w for t, w in terms.items() if concept(t) not in _FIGURE_CONCEPTS}
+    named = [t for t in names if t in subject]
+    if named:
+        rarest = named[0]
+    elif subject:
+        rarest = max(subject, key=lambda t: subject[t])
+    else:
+        return True
+    bag = concepts(_context_stems(c))
+    return rarest in bag or concept(rarest) in bag
+
+
+def _pick_figures(question: str, ranked: list[Candidate], max_units: int,
+                  terms: dict[str, float]) -> tuple[list[Candidate], bool]:
     """For 'how much/how many/how long': the best unit giving a figure of the asked kind,
     plus units of other passages that give a different figure for the same thing (they cover
     the question about as well) - the guides do not always agree."""
     kinds = asked_figures(question) - {"number"} or {"money", "count", "percent", "duration"}
-    with_fig = [c for c in ranked[:30] if _figure_values(c.unit.text, kinds)]
+    with_fig = [c for c in ranked[:40] if _figure_values(c.unit.text, kinds)]
     if not with_fig or with_fig[0].score < ranked[0].score * 0.5:
         return [], False
     top = with_fig[0]
     picked = [top]
-    seen = _figure_values(top.unit.text, kinds)
+    # compare figures of one kind: the first of money, count, percent, duration the best
+    # unit gives ("$280B in 2024" is about money; its "2024" and "8.5%" are not the answer)
     top_kinds = figure_kinds(top.unit.text) & kinds
+    primary = next((k for k in ("money", "count", "percent", "duration", "year")
+                    if k in top_kinds), None)
+    kinds = {primary} if primary else kinds
+    top_kinds = kinds
+    seen = _figure_values(top.unit.text, kinds)
+    top_subject = _subject_coverage(top, terms)
+    names = [t for m in re.finditer(r"\b[A-Z][A-Za-z&]+\b", question) if m.start() > 0
+             or m.group(0).isupper() for t in stems(m.group(0))]
     differing = False
     words = _words(top.unit.text)
     for c in with_fig[1:]:
         if len(picked) >= max_units:
             break
-        if c.coverage < top.coverage * 0.8 or c.score < top.score * 0.3:
+        if _subject_coverage(c, terms) < top_subject * 0.85 or c.score < top.score * 0.05:
             continue
         if c.unit.chunk.chunk_id == top.unit.chunk.chunk_id and \
                 abs(c.unit.position - top.unit.position) > 1:
@@ -279,7 +332,7 @@ def _pick_figures(question: str, ranked: list[Candidate], max_units: int
         # "the guides differ" only for another passage's figure of the same kind, on a unit
         # that matches the question as closely as the first one
         if (c.unit.chunk.chunk_id != top.unit.chunk.chunk_id
-                and figure_kinds(c.unit.text) & top_kinds and c.coverage >= top.coverage * 0.9):
+                and figure_kinds(c.unit.text) & top_kinds and _has_rarest(c, terms, names)):
             differing = True
         seen |= figs
         words += _words(c.unit.text)

@@ -23,12 +23,15 @@ import numpy as np
 from ingest.text import stems
 from ingest.units import Unit, units_of
 
+from .lexicon import concept, concepts
+from .query import ACRONYMS
 from .retrieval import Hit
 from .shape import Shape
 
 __all__ = ["UNIT_FEATURES", "Candidate", "UnitRanker", "candidates"]
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
+_EXPANSION_STEMS = {stems(a)[0]: tuple(stems(e)) for a, e in ACRONYMS.items() if stems(a)}
 
 UNIT_FEATURES = (
     "sim", "sim_rel", "sim_rank", "cov", "cov_unit", "ctx_cov", "chunk_rel", "chunk_rank",
@@ -51,17 +54,30 @@ class Candidate:
     score: float = 0.0
 
 
+def _has(term: str, bag: frozenset[str]) -> bool:
+    """Is the term in the bag: itself, a word of the same concept ("staff" for "employees"),
+    or, for an acronym, all the words of its expansion ("KPO" in "knowledge process ...")?"""
+    if term in bag or concept(term) in bag:
+        return True
+    expansion = _EXPANSION_STEMS.get(term)
+    return bool(expansion) and all(e in bag for e in expansion)
+
+
 def _coverage(unit_stems: frozenset[str], context: frozenset[str], terms: dict[str, float]
               ) -> tuple[float, float, float]:
     total = sum(terms.values()) or 1.0
     both = only_unit = only_ctx = 0.0
+    unit_bag = concepts(unit_stems)
+    ctx_bag = concepts(context)
     for t, w in terms.items():
-        if t in unit_stems:
+        in_unit = _has(t, unit_bag)
+        in_ctx = _has(t, ctx_bag)
+        if in_unit:
             both += w
             only_unit += w
-        elif t in context:
+        elif in_ctx:
             both += 0.5 * w
-        if t in context:
+        if in_ctx:
             only_ctx += w
     return both / total, only_unit / total, only_ctx / total
 
