@@ -73,6 +73,7 @@ class Features:
 
 
 _NAME = re.compile(r"\b(?:[A-Z][a-zA-Z]+|[A-Z]{2,}[a-z]?s?|\d[\d,.]*)\b")
+_NAME_ONLY = re.compile(r"\b(?:[A-Z][a-z]+[A-Z]?\w*|[A-Z]{2,}s?)\b")
 _IGNORE_NAMES = {"i", "what", "how", "is", "are", "can", "does", "do", "which", "who", "why",
                  "when", "where", "should", "tell", "give", "list", "explain", "and", "the", "a",
                  "my", "we", "our", "ok", "okay", "so", "hi", "hello", "please", "thanks", "any",
@@ -98,7 +99,7 @@ def _unknown(question: str, lexical: LexicalIndex) -> tuple[list[str], list[str]
 
 
 _ASK_NOUN = re.compile(
-    r"\bhow many\s+(?:\w+\s+){0,2}?(?P<a>\w+)\b|"
+    r"\bhow many\s+(?:\w+\s+){0,2}?(?P<a>\w+)\b|\bnumber of\s+(?P<c>\w+)\b|"
     r"\b(?P<b>revenues?|employees|workforce|headcount|salar(?:y|ies)|fines?|penalt(?:y|ies)|"
     r"costs?|prices?|fees?|market size|founded|license|licen[cs]es?)\b", re.I)
 
@@ -106,7 +107,8 @@ _ASK_NOUN = re.compile(
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
 
 
-def _required(question: str, lexical: LexicalIndex) -> list[frozenset[str]]:
+def _required(question: str, lexical: LexicalIndex, *, names_only: bool = False
+              ) -> list[frozenset[str]]:
     """What an answer must mention, each as a set of alternatives: the names and acronyms in
     the question (an acronym is also satisfied by its expansion), years, a number that is part
     of a name ("ISO 27001", "SOC 2"), and what a figure is asked about. Words found in most
@@ -132,10 +134,16 @@ def _required(question: str, lexical: LexicalIndex) -> list[frozenset[str]]:
         if expansion:
             alts.add(" ".join(stems(expansion)))
         req.append(frozenset(alts))
+    if names_only:
+        return list(dict.fromkeys(req))
     for m in _ASK_NOUN.finditer(question):
-        noun = m.group("a") or m.group("b")
+        noun = m.group("a") or m.group("b") or m.group("c")
         for t in stems(noun):
             if lexical.df_ratio(t) < COMMON or concept(t) != t:
+                req.append(frozenset({concept(t)}))
+    for m in _WHICH.finditer(question):  # "which Indian cities", "what countries"
+        for t in stems(m.group("noun")):
+            if lexical.df_ratio(t) < COMMON:
                 req.append(frozenset({concept(t)}))
     for m in _COMPOUND.finditer(question):  # "attrition rate", "handle time", "NPS score"
         mod = m.group("mod").lower()
@@ -147,6 +155,9 @@ def _required(question: str, lexical: LexicalIndex) -> list[frozenset[str]]:
     return list(dict.fromkeys(req))
 
 
+_WHICH = re.compile(r"\b(?:which|what)\s+(?:[A-Za-z-]+\s+)?(?P<noun>cities|countries|companies|"
+                    r"vendors|providers|tools|platforms|laws|standards|certifications|hubs|"
+                    r"languages|industries|banks|regions|states|firms)\b", re.I)
 _COMPOUND = re.compile(r"\b(?P<mod>[A-Za-z][\w-]+)\s+(?:rates?|fees?|scores?|times?|ratios?|"
                        r"levels?|penalt(?:y|ies)|fines?|salar(?:y|ies)|costs?)\b", re.I)
 _GENERIC_MODIFIERS = {"average", "typical", "good", "hourly", "monthly", "annual", "yearly",
@@ -173,8 +184,12 @@ def _same_line(a: Candidate, b: Candidate) -> bool:
 
 
 def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Candidate],
-             lexical: LexicalIndex, idf: Callable[[str], float]) -> Features:
-    """Answerability features for a question, its retrieved passages and ranked units."""
+             lexical: LexicalIndex, idf: Callable[[str], float],
+             earlier: Sequence[str] = ()) -> Features:
+    """Answerability features for a question, its retrieved passages and ranked units.
+
+    `earlier`: the earlier user turns of a follow-up; when the question names nothing itself
+    ("what are the penalties under that law?"), the names of the last turn are required."""
     q = normalize(question)
     names, plain = _unknown(q, lexical)
     own = set(stems(q))
@@ -192,6 +207,9 @@ def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Ca
         return concepts(c.unit.stems | frozenset(stems(f"{c.unit.label} {c.unit.context}")))
 
     required = _required(q, lexical)
+    if earlier and not _NAME_ONLY.search(q[1:]):
+        required += [r for r in _required(normalize(earlier[-1]), lexical, names_only=True)
+                     if r not in required]
     best_cov = best_req = 0.0
     rows: list[tuple[float, str]] = []
     for c in ranked:

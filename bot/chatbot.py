@@ -179,11 +179,13 @@ class Bot:
         return query, self._retriever.search(query, k, question=question)
 
     def assess(self, question: str, query: str, hits: Sequence[Hit],
-               ranked: list[Candidate] | None = None) -> tuple[float, Features]:
+               ranked: list[Candidate] | None = None, history: Sequence[Turn] = ()
+               ) -> tuple[float, Features]:
         """Answerability score in [0, 1] and the features behind it."""
         if ranked is None:
             ranked = rank_units(question, query, hits, self.idf)
-        f = features(question, query, hits, ranked, self._gen.lexical, self.idf)
+        earlier = [t.content for t in history if t.role == "user"] if query != question else []
+        f = features(question, query, hits, ranked, self._gen.lexical, self.idf, earlier)
         return self._abstention.score(f), f
 
     def ask(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]] = ()
@@ -204,7 +206,7 @@ class Bot:
         turns = parse_history(history)
         query, hits = self.retrieve(q, turns)
         ranked = rank_units(q, query, hits, self.idf)
-        score, _features = self.assess(q, query, hits, ranked)
+        score, _features = self.assess(q, query, hits, ranked, turns)
         if not hits or score < self._abstention.threshold:
             ans = self._refusal(q, query, hits, score)
         else:

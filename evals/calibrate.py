@@ -237,8 +237,9 @@ def _abstention_rows(bot: Any, items: Sequence[dict[str, Any]]
     xs, ys = [], []
     for it in items:
         q = clean_question(it["question"], bot.settings.max_question_chars)
-        query, hits = bot.retrieve(q, parse_history(it.get("history") or []))
-        _, f = bot.assess(q, query, hits)
+        turns = parse_history(it.get("history") or [])
+        query, hits = bot.retrieve(q, turns)
+        _, f = bot.assess(q, query, hits, history=turns)
         xs.append(f.vector())
         ys.append(1 if it.get("answerable") else 0)
     return np.asarray(xs, dtype=np.float64), np.asarray(ys)
