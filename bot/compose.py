@@ -75,7 +75,7 @@ def rank_units(question: str, query: str, hits: Sequence[Hit], idf: Callable[[st
             _RANKER = UnitRanker.default()
         ranker = _RANKER
     shape = question_shape(question)
-    return ranker.score(candidates(hits, query_terms(query, idf), shape))
+    return ranker.score(candidates(hits, query_terms(query, idf), shape, question))
 
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> float:

@@ -36,7 +36,7 @@ _EXPANSION_STEMS = {stems(a)[0]: tuple(stems(e)) for a, e in ACRONYMS.items() if
 UNIT_FEATURES = (
     "sim", "sim_rel", "sim_rank", "cov", "cov_unit", "ctx_cov", "chunk_rel", "chunk_rank",
     "first", "item", "row", "length", "short", "num_ok", "num_missing", "definitional",
-    "list_item", "side", "faq",
+    "list_item", "side", "faq", "num_match",
 )
 _DEFINITIONAL = re.compile(r"\b(is|are|refers to|means|stands for|is defined as|involves|"
                            r"describes|covers)\b", re.I)
@@ -82,8 +82,14 @@ def _coverage(unit_stems: frozenset[str], context: frozenset[str], terms: dict[s
     return both / total, only_unit / total, only_ctx / total
 
 
-def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape) -> list[Candidate]:
-    """Every unit of the retrieved passages with its features (unscored)."""
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
+def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape,
+               question: str = "") -> list[Candidate]:
+    """Every unit of the retrieved passages with its features (unscored). `num_match` marks
+    units that state a figure the question itself quotes ("is it really over $300 billion?")."""
+    q_numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(question)}
     rows: list[tuple[Unit, Hit, float]] = []
     for h in hits:
         units = units_of(h.chunk)
@@ -114,6 +120,8 @@ def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape) -> li
             float(shape.wants_number and not u.has_number), defin,
             float(shape.kind == "list" and u.kind in ("item", "row")), side,
             float(h.chunk.kind == "faq"),
+            float(bool(q_numbers) and bool(q_numbers & {n.replace(",", "").rstrip(".")
+                                                        for n in _NUMBER.findall(u.text)})),
         )
         out.append(Candidate(u, h, feats, cov))
     return out

@@ -44,6 +44,13 @@ _NUMERIC = re.compile(
 _DURATION = re.compile(r"\b(how long|duration|months|years|weeks|timeline|take to|time to)\b", re.I)
 _DEFINITION_OF = re.compile(r"\b(?:definition of|define|meaning of)\s+(?:a |an |the )?(?P<x>[\w&/ -]{2,60}?)"
                             r"(?:\s+(?:for|to|in|so|that)\b|[?.!,]|$)", re.I)
+_HOW_TO_CHOOSE = re.compile(r"^\s*(?:so\s+|and\s+)?how (?:do|should|can|would) (?:i|we|you|one) "
+                            r"(?:choose|select|pick|evaluate|vet|find|compare|assess)\b", re.I)
+_HOW_TO_TERMS = ("checklist", "choos", "criteria", "factor", "practic", "select", "step", "tip")
+_WHO_IS_INVOLVED = re.compile(r"^\s*(?:so\s+|and\s+)?who (?:usually |typically |normally |should )?"
+                              r"(?:sits?|is|are|gets?|decides?|signs?|needs? to be|should be)\b"
+                              r".*\b(?:committee|decision|involved|buying|sign-?off|deal)\b", re.I)
+_WHO_TERMS = ("committe", "decid", "persona", "role", "stakehold")
 _YESNO = re.compile(r"^\s*(is|are|can|could|does|do|should|would|will|has|have|was|were)\b", re.I)
 
 
@@ -109,6 +116,11 @@ def question_shape(question: str) -> Shape:
                 return Shape("comparison", sides=(x, y), wants_number=wants_number,
                              wants_duration=wants_duration)
     content = [w for w in words(q) if w not in STOPWORDS]
+    hm = _HOW_TO_CHOOSE.search(q)
+    if hm:
+        return Shape("list", list_terms=_HOW_TO_TERMS)
+    if _WHO_IS_INVOLVED.search(q):
+        return Shape("list", list_terms=_WHO_TERMS)
     lm = _LIST.search(q)
     if lm and not wants_duration:
         noun = re.findall(_LIST_NOUNS, lm.group(0), re.I)

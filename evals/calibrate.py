@@ -91,7 +91,7 @@ def _ranker_rows(bot: Any, items: Sequence[dict[str, Any]]) -> tuple[np.ndarray,
         q = it["question"]
         query, hits = bot.retrieve(q, parse_history(it.get("history") or []))
         quotes = [s["quote"] for s in it["sources"]]
-        for c in candidates(hits, query_terms(query, bot.idf), question_shape(q)):
+        for c in candidates(hits, query_terms(query, bot.idf), question_shape(q), q):
             xs.append(c.features)
             ys.append(_unit_label(c.unit.text, quotes))
             groups.append(gi)
