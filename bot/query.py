@@ -214,8 +214,10 @@ def is_follow_up(question: str) -> bool:
     own = [w for w in _topic_words(q) if w not in _GENERIC]
     if _FOLLOW_UP_START.search(q):
         return True
-    if _ANAPHORA.search(q) and len(own) <= 4:
+    if _ANAPHORA.search(q) and len(own) <= 7:
         return True
+    if re.match(r"^\s*which\s+(?:one|would|should|is|of|do|does)\b", q, re.I):
+        return True  # "which would you suggest ...": one of the options discussed
     return len(own) <= 1
 
 
