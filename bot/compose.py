@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ingest.text import sentence_spans, stems
-from ingest.units import Unit
+from ingest.units import Unit, units_of
 
 from .answer import Citation
 from .lexicon import asked_figures, concept, concepts, figure_kinds
@@ -202,7 +202,9 @@ def _pick_list(ranked: list[Candidate], shape: Shape) -> list[Candidate]:
         if len(items) < 3:
             continue
         chunk = items[0].unit.chunk
-        heading = set(stems(f"{chunk.section} {chunk.context} {items[0].unit.context}"))
+        lead = " ".join(u.text for u in units_of(chunk)
+                        if u.kind == "sentence" and u.position < items[0].unit.position)
+        heading = set(stems(f"{chunk.section} {chunk.context} {items[0].unit.context} {lead}"))
         if wanted and not wanted & heading:
             continue
         scores = sorted((i.score for i in items), reverse=True)

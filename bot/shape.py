@@ -50,6 +50,8 @@ _HOW_TO_TERMS = ("checklist", "choos", "criteria", "factor", "practic", "select"
 _WHO_IS_INVOLVED = re.compile(r"^\s*(?:so\s+|and\s+)?who (?:usually |typically |normally |should )?"
                               r"(?:sits?|is|are|gets?|decides?|signs?|needs? to be|should be)\b"
                               r".*\b(?:committee|decision|involved|buying|sign-?off|deal)\b", re.I)
+_STEP_BY_STEP = re.compile(r"\bstep[- ]by[- ]step\b|\bwalk me through\b|\bwhat (?:are )?the "
+                           r"(?:steps|stages|phases)\b", re.I)
 _WHO_TERMS = ("committe", "decid", "persona", "role", "stakehold")
 _YESNO = re.compile(r"^\s*(is|are|can|could|does|do|should|would|will|has|have|was|were)\b", re.I)
 
@@ -119,6 +121,8 @@ def question_shape(question: str) -> Shape:
     hm = _HOW_TO_CHOOSE.search(q)
     if hm:
         return Shape("list", list_terms=_HOW_TO_TERMS)
+    if _STEP_BY_STEP.search(q):
+        return Shape("list", list_terms=_list_terms("steps"))
     if _WHO_IS_INVOLVED.search(q):
         return Shape("list", list_terms=_WHO_TERMS)
     lm = _LIST.search(q)
