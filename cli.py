@@ -211,11 +211,12 @@ def batch_cmd(input_path: Path, output: Path) -> None:
     bot = _open_bot(settings)
     t0 = time.perf_counter()
     results = []
-    show = sys.stderr.isatty()
-    with click.progressbar(rows, label="answering", file=sys.stderr if show else None,
-                           show_pos=True) as bar:
-        for n, row in enumerate(bar, 1):
-            results.append(answer_row(bot, row, n))
+    if sys.stderr.isatty():
+        with click.progressbar(rows, label="answering", file=sys.stderr, show_pos=True) as bar:
+            for n, row in enumerate(bar, 1):
+                results.append(answer_row(bot, row, n))
+    else:  # no bar (nor its label) in logs and pipes
+        results = [answer_row(bot, row, n) for n, row in enumerate(rows, 1)]
     write_rows(output, results)
     errors = sum(1 for r in results if "error" in r)
     click.echo(f"Answered {len(results) - errors} of {len(results)} questions "

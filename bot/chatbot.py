@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff\ud800-\udfff]")
 """Control and invisible characters, and lone surrogates (undecodable bytes, e.g. from a
 mis-encoded terminal or file: the tokenizer and UTF-8 output reject them)."""
+_HTML_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]{0,500}>")
 REFUSAL = "The guides don't cover this."
 FIGURE_TOP_K = 10
 """Passages retrieved for questions that ask for a figure (see `Bot.retrieve`)."""
@@ -53,6 +55,8 @@ def clean_question(question: object, max_chars: int) -> str:
     if not isinstance(question, str):
         raise QuestionError(f"Question must be text, got {type(question).__name__}")
     q = _CONTROL.sub(" ", question)
+    q = _HTML_BLOCK.sub(" ", q)  # pasted markup: keep the words, drop tags and scripts
+    q = _HTML_TAG.sub(" ", q)
     q = re.sub(r"\s+", " ", q).strip()
     if not q:
         raise QuestionError("Question is empty; type a question about business process "

@@ -60,7 +60,9 @@ def _has(term: str, bag: frozenset[str]) -> bool:
     if term in bag or concept(term) in bag:
         return True
     expansion = _EXPANSION_STEMS.get(term)
-    return bool(expansion) and all(e in bag for e in expansion)
+    if not expansion:
+        return False
+    return all(e in bag for e in expansion)
 
 
 def _coverage(unit_stems: frozenset[str], context: frozenset[str], terms: dict[str, float]

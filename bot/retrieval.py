@@ -12,6 +12,7 @@ dev set (`python -m evals.calibrate reranker ...`, stored in bot/reranker.json).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ __all__ = ["RERANK_FEATURES", "Hit", "HybridRetriever", "Reranker"]
 RRF_K = 20
 """Reciprocal-rank-fusion constant: score = sum over retrievers of 1 / (RRF_K + rank)."""
 RERANK_FEATURES = ("unit", "unit2", "chunk", "lexical", "fused", "dense_rank", "lexical_rank",
-                   "heading", "faq", "short")
+                   "heading", "faq", "stub")
+STUB_CHARS = 100
+"""Passages shorter than this with no full sentence (bylines, lone headings) are "stubs"."""
 MODEL_PATH = Path(__file__).with_name("reranker.json")
 
 
@@ -83,6 +86,11 @@ class Candidate:
     lexical: float
     unit_sims: tuple[float, ...]
     features: tuple[float, ...]
+
+
+def _is_stub(text: str) -> bool:
+    """Page furniture rather than a passage: short and without a sentence ending in a period."""
+    return len(text) < STUB_CHARS and not re.search(r"\w[.!?](?:\s|$)", text)
 
 
 class HybridRetriever:
@@ -155,7 +163,7 @@ class HybridRetriever:
             feats = (top2[0], top2[-1], dsim, float(lex[idx]) / max_lex, f / max_fused,
                      1.0 / (1 + dense_rank.get(idx, self.candidates)),
                      1.0 / (1 + lex_rank.get(idx, self.candidates)), head_cov,
-                     float(chunk.kind == "faq"), float(len(chunk.text) < 150))
+                     float(chunk.kind == "faq"), float(_is_stub(chunk.text)))
             out.append(Candidate(idx, dsim, float(lex[idx]), sims, feats))
         return out
 

@@ -3,9 +3,9 @@
 Starts `bpo-kb serve` on a free loopback port, polls the page until it loads and then the
 Gradio `ask` endpoint until an answer comes back, prints both times, and stops the server.
 
-    .venv/bin/python tools/time_to_first_answer.py            # the index in BPO_KB_DATA_DIR
-    .venv/bin/python tools/time_to_first_answer.py --cold     # empty data dir: builds the index
-    .venv/bin/python tools/time_to_first_answer.py --runs 3 --json
+    .venv/bin/python -m evals.bench_serve            # the index in BPO_KB_DATA_DIR
+    .venv/bin/python -m evals.bench_serve --cold     # empty data dir: builds the index
+    .venv/bin/python -m evals.bench_serve --runs 3 --json
 """
 
 from __future__ import annotations

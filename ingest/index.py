@@ -150,7 +150,7 @@ class Generation:
             manifest = json.loads(files.manifest.read_text(encoding="utf-8"))
             with files.chunks.open(encoding="utf-8") as fh:
                 chunks = [chunk_from_json(line) for line in fh if line.strip()]
-            vectors = np.load(files.vectors)
+            vectors = np.load(files.vectors, mmap_mode="r")  # read-only; paged in on use
             unit_vectors = np.load(files.unit_vectors, mmap_mode="r")
             unit_offsets = np.load(files.unit_offsets)
         except (OSError, ValueError, TypeError, KeyError) as e:

@@ -43,6 +43,10 @@ CHUNKER_VERSION = 7
 """Bumped when chunking or unit splitting changes: the next ingest (which `ask`/`serve` run
 when the index is older) re-chunks everything and embeds what changed."""
 
+NO_PASSAGES = ("no passages found: every line looks like a heading (short, no closing period); "
+               "write full sentences, or end the lines with a period")
+"""Skip reason of a readable document in which the chunker found nothing to index."""
+
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called during long work (the CLI draws a bar)."""
 
@@ -242,7 +246,7 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
     if previous is not None and not (report.added or report.changed or report.removed):
         report.up_to_date = True
         report.generation = previous.name
-        report.documents = len(prev_docs)
+        report.documents = sum(1 for m in prev_docs.values() if m.get("n_chunks", 1))
         report.chunks = len(previous.chunks)
         report.duplicates = int(previous.manifest.get("duplicates", 0))
         report.seconds = round(time.perf_counter() - t0, 3)
@@ -262,7 +266,13 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
     for doc_id in sorted(set(docs) | set(kept_prev)):
         if doc_id in docs:
             d = docs[doc_id]
-            all_chunks.extend(chunk_document(d))
+            chunks = chunk_document(d)
+            if not chunks:  # kept in the manifest (so the next run is up to date), but said
+                report.skipped.append({"path": d.source, "reason": NO_PASSAGES})
+                for listed in (report.added, report.changed):
+                    if doc_id in listed:
+                        listed.remove(doc_id)
+            all_chunks.extend(chunks)
             prev_info = prev_docs.get(doc_id, {})
             doc_meta[doc_id] = {
                 "sha": d.sha, "title": d.title, "source": d.source, "meta": d.meta,
@@ -399,7 +409,7 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
     Generation.collect_garbage(settings.index_dir)
 
     report.generation = name
-    report.documents = len(doc_meta)
+    report.documents = sum(1 for m in doc_meta.values() if m.get("n_chunks", 1))
     report.chunks = len(kept)
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
