@@ -246,12 +246,21 @@ def _abstention_rows(bot: Any, items: Sequence[dict[str, Any]]
 
 
 def _threshold(p: np.ndarray, y: np.ndarray, budget: float) -> float:
-    """Highest threshold whose false refusals of answerable items stay within `budget`."""
+    """The refusal threshold: as high as possible while refusing at most `budget` of the
+    answerable items, placed midway between two scores so that a tiny numeric difference
+    (another machine, another BLAS) cannot move an item across it."""
     pos = np.sort(p[y == 1])
     if len(pos) == 0:
         return 0.5
     k = int(np.floor(budget * len(pos)))  # answerable items allowed below the threshold
-    return float(pos[k]) - 1e-9 if k < len(pos) else float(pos[-1])
+    if k >= len(pos):
+        return float(pos[-1])
+    below = float(pos[k - 1]) if k > 0 else 0.0
+    above = float(pos[k])
+    # highest gap under `above` that keeps k items below: midway between the closest scores
+    others = np.sort(p[(p > below) & (p < above)])
+    lo = float(others[-1]) if len(others) else below
+    return (lo + above) / 2
 
 
 def _rates(p: np.ndarray, y: np.ndarray, t: float) -> tuple[float, float]:
