@@ -62,19 +62,22 @@ def concepts(stems: frozenset[str]) -> frozenset[str]:
     return stems | frozenset(_CONCEPT[s] for s in stems if s in _CONCEPT)
 
 
+_NUMBER_WORDS = (r"(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+                 r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"
+                 r"dozen|million|billion)")
 FIGURE_PATTERNS: dict[str, re.Pattern[str]] = {
     "money": re.compile(r"\$\s?\d|\d\s?(?:billion|million|bn)\b|\b(?:usd|eur|r\$)\s?\d", re.I),
     "count": re.compile(r"\d[\d,.]*\s?(?:m|k|million|thousand)?\+?\s+(?:[a-z/-]+\s+){0,2}?"
                         r"(?:employees|professionals|people|staff|agents|workers|ftes?|gccs|"
                         r"organizations|companies|customers|countries|users|languages)\b|"
-                        r"\d(?:\.\d)?m\b|\d{1,3}(?:,\d{3})+\+?|\bone million\b|\b\d+\s?million\b",
-                        re.I),
+                        r"\d(?:\.\d)?m\b|\d{1,3}(?:,\d{3})+\+?|\bone million\b|\b\d+\s?million\b|"
+                        r"\b" + _NUMBER_WORDS + r"\s+(?:[a-z-]+\s+)?[a-z]+s\b", re.I),
     "percent": re.compile(r"\d\s?%|\bpercent\b", re.I),
     "duration": re.compile(r"\d+\s?(?:[-\u2013]|to)?\s?\d*\s?(?:months?|years?|weeks?|days?|hours?|"
                            r"minutes?)\b|\b(?:in|within|takes?) (?:a few |several )?(?:weeks|"
                            r"months|days|hours)\b", re.I),
     "year": re.compile(r"\b(?:19|20)\d{2}\b"),
-    "number": re.compile(r"\d"),
+    "number": re.compile(r"\d|\b" + _NUMBER_WORDS + r"\b", re.I),
 }
 
 _ASKS: list[tuple[str, re.Pattern[str]]] = [
