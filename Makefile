@@ -59,7 +59,7 @@ eval: setup
 	$(VENV)/bin/bpo-kb eval evals/datasets/dev.jsonl --report out/eval-dev
 
 bench: setup-test
-	$(PY) -m evals.bench_scale
+	$(PY) -m evals.bench_scale --sizes 1000,10000,100000 --server
 
 clean:
 	rm -rf .data out .pytest_cache .mypy_cache .ruff_cache
