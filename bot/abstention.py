@@ -204,7 +204,7 @@ def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Ca
     asked = asked_figures(q)
 
     def bag(c: Candidate) -> frozenset[str]:
-        return concepts(c.unit.stems | frozenset(stems(f"{c.unit.label} {c.unit.context}")))
+        return concepts(c.unit.stems | c.unit.label_stems)
 
     required = _required(q, lexical)
     if earlier and not _NAME_ONLY.search(q[1:]):

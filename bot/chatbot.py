@@ -100,7 +100,8 @@ class Bot:
         self.settings = settings
         self._gen = generation
         self._retriever = HybridRetriever(generation, settings.embedder,
-                                          candidates=settings.candidates)
+                                          candidates=settings.candidates,
+                                          model_cache=settings.data_dir / "models")
         self._abstention = AbstentionModel.default()
         if settings.abstain_threshold is not None:
             self._abstention = AbstentionModel(self._abstention.weights, self._abstention.bias,
@@ -162,7 +163,8 @@ class Bot:
                 return False
             self._gen = gen
             self._retriever = HybridRetriever(gen, self.settings.embedder,
-                                              candidates=self.settings.candidates)
+                                              candidates=self.settings.candidates,
+                                              model_cache=self.settings.data_dir / "models")
             log.info("switched to index generation %s", name)
             return True
         finally:

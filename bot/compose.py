@@ -15,7 +15,7 @@ answer the question, across the retrieved passages, and cite each one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 from ingest.text import sentence_spans, stems
@@ -135,7 +135,7 @@ def _backfill_antecedents(picked: list[Candidate], ranked: list[Candidate]) -> l
 
 
 def _context_stems(c: Candidate) -> frozenset[str]:
-    return c.unit.stems | frozenset(stems(f"{c.unit.context} {c.unit.label}"))
+    return c.unit.stems | c.unit.label_stems
 
 
 def _pick_greedy(ranked: list[Candidate], terms: dict[str, float], max_units: int,
@@ -251,7 +251,7 @@ _EXTRACT: dict[str, re.Pattern[str]] = {
 _FIGURE_CONCEPTS = {"SIZE", "COST", "PEOPLE", "DURATION", "REVENUE", "GROWTH", "SAVING"}
 
 
-def _figure_values(text: str, kinds: set[str]) -> set[str]:
+def _figure_values(text: str, kinds: Set[str]) -> set[str]:
     """The figures of the asked kinds a text gives, normalised for comparison."""
     out: set[str] = set()
     for k in kinds:
@@ -296,7 +296,8 @@ def _pick_figures(question: str, ranked: list[Candidate], max_units: int,
     """For 'how much/how many/how long': the best unit giving a figure of the asked kind,
     plus units of other passages that give a different figure for the same thing (they cover
     the question about as well) - the guides do not always agree."""
-    kinds = asked_figures(question) - {"number"} or {"money", "count", "percent", "duration"}
+    kinds: Set[str] = asked_figures(question) - {"number"} or \
+        frozenset({"money", "count", "percent", "duration"})
     with_fig = [c for c in ranked[:40] if _figure_values(c.unit.text, kinds)]
     if not with_fig or with_fig[0].score < ranked[0].score * 0.5:
         return [], False
@@ -308,7 +309,7 @@ def _pick_figures(question: str, ranked: list[Candidate], max_units: int,
     primary = next((k for k in ("money", "count", "percent", "duration", "year")
                     if k in top_kinds), None)
     kinds = {primary} if primary else kinds
-    top_kinds = kinds
+    top_kinds = set(kinds)
     seen = _figure_values(top.unit.text, kinds)
     top_subject = _subject_coverage(top, terms)
     names = [t for m in re.finditer(r"\b[A-Z][A-Za-z&]+\b", question) if m.start() > 0

@@ -106,7 +106,8 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-def asked_figures(question: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def asked_figures(question: str) -> frozenset[str]:
     """Kinds of figure the question asks for (money, count, percent, duration, year)."""
     kinds = {k for k, p in _ASKS if p.search(question)}
     if re.search(r"\bhow (?:big|large)\b", question, re.I):
@@ -117,7 +118,7 @@ def asked_figures(question: str) -> set[str]:
     if "duration" in kinds:
         kinds.discard("count")
         kinds.discard("percent")
-    return kinds
+    return frozenset(kinds)
 
 
 def figure_kinds(text: str) -> set[str]:

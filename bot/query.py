@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.text import STOPWORDS, normalize, stem, words
 
@@ -117,6 +118,7 @@ _EXPANSIONS_REV = sorted(((v, k) for k, v in ACRONYMS.items()), key=lambda kv: -
 _ACRONYM_TOKEN = re.compile(r"[A-Za-z][A-Za-z&]*")
 
 
+@lru_cache(maxsize=4096)
 def expand_query(query: str) -> str:
     """The query plus the other form of each acronym/expansion and spelling variants in it."""
     norm = normalize(query)

@@ -106,7 +106,7 @@ def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape,
     sides = [frozenset(side) for side in shape.sides]
     out = []
     for i, (u, h, sim) in enumerate(rows):
-        ctx = frozenset(stems(f"{h.chunk.section} {h.chunk.context} {u.context} {u.label}"))
+        ctx = u.scope_stems
         cov, cov_unit, ctx_cov = _coverage(u.stems, ctx, terms)
         n = len(u.text.split())
         defin = float(shape.kind == "definition" and bool(set(shape.subject) & u.stems)

@@ -21,6 +21,7 @@ import numpy as np
 
 from ingest import Chunk, Generation, make_embedder
 from ingest.text import normalize, stems
+from ingest.units import chunk_heading_stems
 
 from .query import dense_query, expand_query
 
@@ -97,9 +98,12 @@ class HybridRetriever:
     """Dense + lexical retrieval over one index generation."""
 
     def __init__(self, generation: Generation, embedder_spec: str, *, candidates: int = 30,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None, model_cache: Path | None = None) -> None:
         self.gen = generation
         self.embedder = make_embedder(embedder_spec)
+        accelerate = getattr(self.embedder, "accelerate_queries", None)
+        if model_cache is not None and accelerate is not None:
+            accelerate(model_cache)  # ONNX Runtime for query vectors when it can be set up
         self.candidates = candidates
         self.reranker = reranker or Reranker.default()
 
@@ -158,7 +162,7 @@ class HybridRetriever:
             sims = tuple(float(x) for x in np.max(np.asarray(uv) @ qmat.T, axis=1)) \
                 if len(uv) else ()
             top2 = sorted(sims, reverse=True)[:2] or [dsim]
-            heading = set(stems(f"{chunk.section} {chunk.context}"))
+            heading = chunk_heading_stems(chunk)
             head_cov = sum(w for t, w in q_terms.items() if t in heading) / q_total
             feats = (top2[0], top2[-1], dsim, float(lex[idx]) / max_lex, f / max_fused,
                      1.0 / (1 + dense_rank.get(idx, self.candidates)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ingest.text import STOPWORDS, normalize, stem, stems, words
 
@@ -105,6 +106,7 @@ def _side(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(stems(expand_query(text))))
 
 
+@lru_cache(maxsize=4096)
 def question_shape(question: str) -> Shape:
     q = normalize(question).strip()
     wants_number = bool(_NUMERIC.search(q))

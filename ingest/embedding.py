@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -74,6 +75,7 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim or 0)
         self._lock = threading.Lock()
         self._query_cache: dict[str, np.ndarray] = {}
+        self._onnx: Any = None
 
     def embed_documents(self, texts: Sequence[str], *,
                         progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -91,10 +93,31 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack(out)
 
+    def accelerate_queries(self, cache_dir: Path) -> bool:
+        """Embed queries with ONNX Runtime instead of torch (about twice as fast for one short
+        text on a CPU). The model is exported once into `cache_dir`; the exported model must
+        reproduce torch's vector for a probe text, else torch stays in use. Documents are
+        always embedded with torch. Returns whether the accelerated path is on."""
+        with self._lock:
+            if self._onnx is not None:
+                return True
+            try:
+                self._onnx = _OnnxQueryEncoder.load_or_export(self._model, cache_dir, self.name)
+            except Exception as e:  # missing onnx/onnxruntime, export or runtime failure
+                log.info("query embeddings stay on torch (%s: %s)", type(e).__name__, e)
+                return False
+            return True
+
     def embed_query(self, text: str) -> np.ndarray:
         cached = self._query_cache.get(text)
         if cached is not None:
             return cached
+        if self._onnx is not None:
+            vec = self._onnx.encode(text)
+            if len(self._query_cache) > 2048:
+                self._query_cache.clear()
+            self._query_cache[text] = vec
+            return vec
         import torch
 
         with self._lock:
@@ -113,6 +136,87 @@ class SentenceTransformerEmbedder:
             self._query_cache.clear()
         self._query_cache[text] = vec
         return vec
+
+
+class _OnnxQueryEncoder:
+    """MiniLM-style model (transformer, mean pooling, L2 norm) run by ONNX Runtime."""
+
+    def __init__(self, session: Any, tokenizer: Any, max_length: int) -> None:
+        self._session = session
+        self._tokenizer = tokenizer
+        self._max_length = max_length
+        self._inputs = {i.name for i in session.get_inputs()}
+
+    def encode(self, text: str) -> np.ndarray:
+        enc = self._tokenizer([text], return_tensors="np", truncation=True,
+                              max_length=self._max_length)
+        feed = {k: np.asarray(v, dtype=np.int64) for k, v in enc.items() if k in self._inputs}
+        if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
+            feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+        return np.asarray(self._session.run(None, feed)[0][0], dtype=np.float32)
+
+    @classmethod
+    def load_or_export(cls, model: Any, cache_dir: Path, name: str) -> _OnnxQueryEncoder:
+        import hashlib
+
+        import onnxruntime as ort
+
+        modules = list(model)
+        pooling = modules[1] if len(modules) > 1 else None
+        mean = getattr(pooling, "pooling_mode", None) == "mean" or \
+            bool(getattr(pooling, "pooling_mode_mean_tokens", False))  # older releases
+        if len(modules) > 3 or not mean:
+            raise ValueError(f"{name}: only mean-pooled models are exported")
+        digest = hashlib.sha1(f"{name}|{getattr(model, 'model_card_data', '')}".encode())
+        path = Path(cache_dir) / f"query-{digest.hexdigest()[:12]}.onnx"
+        if not path.exists():
+            _export(model, path)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1  # one short text: threads only add contention
+        opts.inter_op_num_threads = 1
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        enc = cls(session, model.tokenizer, int(model.max_seq_length or 256))
+        probe = "How much does offshore customer support cost per hour?"
+        want = model.encode([probe], normalize_embeddings=True, show_progress_bar=False,
+                            convert_to_numpy=True)[0]
+        if float(np.abs(enc.encode(probe) - want).max()) > 1e-4:
+            raise ValueError(f"exported model {path} does not reproduce torch's vectors")
+        return enc
+
+
+def _export(model: Any, path: Path) -> None:
+    """Export transformer + mean pooling + normalisation to ONNX (atomically)."""
+    import os
+
+    import torch
+
+    transformer = model[0].auto_model.eval()
+
+    class _Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
+                                   token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(out.dtype)
+            mean = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, dim=1)
+
+    enc = model.tokenizer(["an example question"], return_tensors="pt")
+    args = (enc["input_ids"], enc["attention_mask"],
+            enc.get("token_type_ids", torch.zeros_like(enc["input_ids"])))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
+            "token_type_ids": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}}
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about shapes; the probe checks it
+        torch.onnx.export(_Pooled(), args, str(tmp), dynamo=False, opset_version=17,
+                          input_names=["input_ids", "attention_mask", "token_type_ids"],
+                          output_names=["embedding"], dynamic_axes=axes)
+    os.replace(tmp, path)
 
 
 def _bundled_path() -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .chunking import Chunk, line_kind
 from .text import sentence_spans, stems
 
-__all__ = ["Unit", "unit_embed_text", "units_of"]
+__all__ = ["Unit", "chunk_heading_stems", "unit_embed_text", "units_of"]
 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u25aa\u25cf\u25e6\u2023\u2043]|\d{1,2}[.)])\s+")
 _LABEL = re.compile(r"^([^:.;!?]{2,70}):\s")
@@ -46,6 +46,23 @@ class Unit:
     """The item's lead (`Label: ...`), the table row's first cell, or the heading it opens."""
     context: str = ""
     """The nearest heading or FAQ question above the unit inside its chunk (or the section)."""
+
+    @cached_property
+    def label_stems(self) -> frozenset[str]:
+        """Content stems of the unit's label and heading context (computed once)."""
+        return frozenset(stems(f"{self.label} {self.context}"))
+
+    @cached_property
+    def scope_stems(self) -> frozenset[str]:
+        """Stems of everything that frames the unit: its label, its heading context, and its
+        chunk's section path and context line (computed once)."""
+        return self.label_stems | chunk_heading_stems(self.chunk)
+
+
+@lru_cache(maxsize=100_000)
+def chunk_heading_stems(chunk: Chunk) -> frozenset[str]:
+    """Content stems of a chunk's section path and context line."""
+    return frozenset(stems(f"{chunk.section} {chunk.context}"))
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
