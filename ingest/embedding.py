@@ -32,8 +32,10 @@ class Embedder(Protocol):
 
     name: str
     """The `kind:name` string it was made from (recorded in the index)."""
-    dim: int
-    """Vector dimension."""
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -41,7 +43,11 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model on the CPU, loaded once, thread-safe."""
+    """A sentence-transformers model on the CPU, thread-safe.
+
+    torch and the model are loaded on first use: a process that only answers questions (the
+    CLI's `ask`, `serve`) embeds them with the ONNX export of the model (`accelerate_queries`)
+    and never imports torch once that export exists."""
 
     def __init__(self, name: str, model_ref: str) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,33 +55,57 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as e:  # pragma: no cover - a broken install
-            raise ConfigError(
-                "sentence-transformers is not installed; run `make setup` "
-                "(or `pip install torch==2.13.0 && pip install -e .`)") from e
-        try:
-            try:
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.disable_progress_bar()
-            except ImportError:  # pragma: no cover
-                pass
-            self._model = SentenceTransformer(model_ref, device="cpu")
-        except Exception as e:  # the library raises OSError, ValueError, HF errors...
-            raise ConfigError(
-                f"Cannot load embedding model {model_ref!r} ({type(e).__name__}: {e}); set "
-                "BPO_KB_EMBEDDER to sentence-transformers:<local model folder> or leave it at "
-                "the bundled sentence-transformers:all-MiniLM-L6-v2") from e
         self.name = name
-        getter = getattr(self._model, "get_embedding_dimension", None) or \
-            self._model.get_sentence_embedding_dimension
-        dim = getter()
-        self.dim = int(dim or 0)
-        self._lock = threading.Lock()
+        self.model_ref = model_ref
+        self._st: Any = None
+        self._dim = 0
+        self._lock = threading.RLock()
         self._query_cache: dict[str, np.ndarray] = {}
-        self._onnx: Any = None
+        self._onnx: _OnnxQueryEncoder | None = None
+        folder = Path(model_ref)
+        if not ((folder / "modules.json").is_file() and (folder / "tokenizer.json").is_file()):
+            self._load()  # not a local sentence-transformers folder: fail now, not later
+
+    @property
+    def model(self) -> Any:
+        """The sentence-transformers model (loaded on first use)."""
+        return self._st if self._st is not None else self._load()
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        if not self._dim:
+            self._load()
+        return self._dim
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._st is not None:
+                return self._st
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as e:  # pragma: no cover - a broken install
+                raise ConfigError(
+                    "sentence-transformers is not installed; run `make setup` "
+                    "(or `pip install torch==2.13.0 && pip install -e .`)") from e
+            try:
+                try:
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                except ImportError:  # pragma: no cover
+                    pass
+                model = SentenceTransformer(self.model_ref, device="cpu")
+            except Exception as e:  # the library raises OSError, ValueError, HF errors...
+                raise ConfigError(
+                    f"Cannot load embedding model {self.model_ref!r} ({type(e).__name__}: {e}); "
+                    "set BPO_KB_EMBEDDER to sentence-transformers:<local model folder> or leave "
+                    "it at the bundled sentence-transformers:all-MiniLM-L6-v2") from e
+            getter = getattr(model, "get_embedding_dimension", None) or \
+                model.get_sentence_embedding_dimension
+            self._dim = int(getter() or 0)
+            self._st = model
+            return model
 
     def embed_documents(self, texts: Sequence[str], *,
                         progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -83,9 +113,9 @@ class SentenceTransformerEmbedder:
         batch = 32
         for i in range(0, len(texts), batch):
             with self._lock:
-                vecs = self._model.encode(list(texts[i:i + batch]), batch_size=batch,
-                                          normalize_embeddings=True, show_progress_bar=False,
-                                          convert_to_numpy=True)
+                vecs = self.model.encode(list(texts[i:i + batch]), batch_size=batch,
+                                         normalize_embeddings=True, show_progress_bar=False,
+                                         convert_to_numpy=True)
             out.append(np.asarray(vecs, dtype=np.float32))
             if progress:
                 progress(len(texts[i:i + batch]))
@@ -95,17 +125,21 @@ class SentenceTransformerEmbedder:
 
     def accelerate_queries(self, cache_dir: Path) -> bool:
         """Embed queries with ONNX Runtime instead of torch (about twice as fast for one short
-        text on a CPU). The model is exported once into `cache_dir`; the exported model must
-        reproduce torch's vector for a probe text, else torch stays in use. Documents are
-        always embedded with torch. Returns whether the accelerated path is on."""
+        text on a CPU, and no torch import at all). The model is exported once into
+        `cache_dir`, and used only if it reproduces torch's vector for a probe text (checked
+        against torch at export, against the recorded vector on later loads); else torch
+        stays in use. Documents are always embedded with torch. Returns whether the
+        accelerated path is on."""
         with self._lock:
             if self._onnx is not None:
                 return True
             try:
-                self._onnx = _OnnxQueryEncoder.load_or_export(self._model, cache_dir, self.name)
+                self._onnx = _OnnxQueryEncoder.load_or_export(self, Path(cache_dir))
             except Exception as e:  # missing onnx/onnxruntime, export or runtime failure
                 log.info("query embeddings stay on torch (%s: %s)", type(e).__name__, e)
                 return False
+            if not self._dim:
+                self._dim = self._onnx.dim
             return True
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -114,10 +148,14 @@ class SentenceTransformerEmbedder:
             return cached
         if self._onnx is not None:
             vec = self._onnx.encode(text)
-            if len(self._query_cache) > 2048:
-                self._query_cache.clear()
-            self._query_cache[text] = vec
-            return vec
+        else:
+            vec = self._torch_query(text)
+        if len(self._query_cache) > 2048:
+            self._query_cache.clear()
+        self._query_cache[text] = vec
+        return vec
+
+    def _torch_query(self, text: str) -> np.ndarray:
         import torch
 
         with self._lock:
@@ -127,67 +165,85 @@ class SentenceTransformerEmbedder:
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
             try:
-                vec = self._model.encode([text], normalize_embeddings=True,
-                                         show_progress_bar=False, convert_to_numpy=True)[0]
+                vec = self.model.encode([text], normalize_embeddings=True,
+                                        show_progress_bar=False, convert_to_numpy=True)[0]
             finally:
                 torch.set_num_threads(threads)
-        vec = np.asarray(vec, dtype=np.float32)
-        if len(self._query_cache) > 2048:
-            self._query_cache.clear()
-        self._query_cache[text] = vec
-        return vec
+        return np.asarray(vec, dtype=np.float32)
+
+
+_PROBE = "How much does offshore customer support cost per hour?"
 
 
 class _OnnxQueryEncoder:
-    """MiniLM-style model (transformer, mean pooling, L2 norm) run by ONNX Runtime."""
+    """A mean-pooled, normalised sentence-transformers model (MiniLM and the like) exported to
+    ONNX and run by ONNX Runtime, tokenised by the model's own `tokenizer.json`."""
 
-    def __init__(self, session: Any, tokenizer: Any, max_length: int) -> None:
+    def __init__(self, session: Any, tokenizer: Any, dim: int) -> None:
         self._session = session
         self._tokenizer = tokenizer
-        self._max_length = max_length
         self._inputs = {i.name for i in session.get_inputs()}
+        self.dim = dim
 
     def encode(self, text: str) -> np.ndarray:
-        enc = self._tokenizer([text], return_tensors="np", truncation=True,
-                              max_length=self._max_length)
-        feed = {k: np.asarray(v, dtype=np.int64) for k, v in enc.items() if k in self._inputs}
-        if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
-            feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+        enc = self._tokenizer.encode(text)
+        feed = {"input_ids": np.asarray([enc.ids], dtype=np.int64),
+                "attention_mask": np.asarray([enc.attention_mask], dtype=np.int64),
+                "token_type_ids": np.asarray([enc.type_ids], dtype=np.int64)}
+        feed = {k: v for k, v in feed.items() if k in self._inputs}
         return np.asarray(self._session.run(None, feed)[0][0], dtype=np.float32)
 
     @classmethod
-    def load_or_export(cls, model: Any, cache_dir: Path, name: str) -> _OnnxQueryEncoder:
+    def load_or_export(cls, embedder: SentenceTransformerEmbedder,
+                       cache_dir: Path) -> _OnnxQueryEncoder:
         import hashlib
+        import json
 
         import onnxruntime as ort
+        from tokenizers import Tokenizer
 
-        modules = list(model)
-        pooling = modules[1] if len(modules) > 1 else None
-        mean = getattr(pooling, "pooling_mode", None) == "mean" or \
-            bool(getattr(pooling, "pooling_mode_mean_tokens", False))  # older releases
-        if len(modules) > 3 or not mean:
-            raise ValueError(f"{name}: only mean-pooled models are exported")
-        digest = hashlib.sha1(f"{name}|{getattr(model, 'model_card_data', '')}".encode())
-        path = Path(cache_dir) / f"query-{digest.hexdigest()[:12]}.onnx"
-        if not path.exists():
+        folder = Path(embedder.model_ref)
+        if not (folder / "tokenizer.json").is_file():
+            raise ValueError(f"{embedder.model_ref}: no tokenizer.json to tokenise with")
+        stat = [(p.name, p.stat().st_size, int(p.stat().st_mtime))
+                for p in sorted(folder.iterdir()) if p.is_file()]
+        digest = hashlib.sha1(f"{embedder.name}|{folder.resolve()}|{stat}".encode())
+        path = cache_dir / f"query-{digest.hexdigest()[:12]}.onnx"
+        meta_path = path.with_suffix(".json")
+        if path.exists() and meta_path.exists():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            want = np.asarray(meta["probe"], dtype=np.float32)
+        else:
+            model = embedder.model
+            modules = list(model)
+            pooling = modules[1] if len(modules) > 1 else None
+            mean = getattr(pooling, "pooling_mode", None) == "mean" or \
+                bool(getattr(pooling, "pooling_mode_mean_tokens", False))  # older releases
+            if len(modules) > 3 or not mean:
+                raise ValueError(f"{embedder.name}: only mean-pooled models are exported")
+            meta = {"model": embedder.name, "max_length": int(model.max_seq_length or 256)}
+            want = embedder.embed_documents([_PROBE])[0]  # torch's vector
             _export(model, path)
+            meta["probe"] = [float(x) for x in want]
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(int(meta["max_length"]))
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1  # one short text: threads only add contention
         opts.inter_op_num_threads = 1
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        enc = cls(session, model.tokenizer, int(model.max_seq_length or 256))
-        probe = "How much does offshore customer support cost per hour?"
-        want = model.encode([probe], normalize_embeddings=True, show_progress_bar=False,
-                            convert_to_numpy=True)[0]
-        if float(np.abs(enc.encode(probe) - want).max()) > 1e-4:
+        enc = cls(session, tokenizer, int(want.shape[0]))
+        if float(np.abs(enc.encode(_PROBE) - want).max()) > 1e-4:
             raise ValueError(f"exported model {path} does not reproduce torch's vectors")
+        if not meta_path.exists():
+            tmp = meta_path.with_name(meta_path.name + f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(tmp, meta_path)
         return enc
 
 
 def _export(model: Any, path: Path) -> None:
     """Export transformer + mean pooling + normalisation to ONNX (atomically)."""
-    import os
-
     import torch
 
     transformer = model[0].auto_model.eval()
