@@ -71,7 +71,7 @@ def run(*, dataset: Path = DEFAULT_DATASET, questions: int = 50, cold_runs: int 
 
         # (a) ingest
         t0 = time.perf_counter()
-        make_embedder(settings.embedder)
+        assert make_embedder(settings.embedder).dim > 0  # loads torch + the model (lazy)
         out["embedder_load_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         report = ingest(settings)
