@@ -11,7 +11,9 @@ asks against the retrieved units (sentences, list items, table rows):
   (with its neighbours in the same paragraph, its heading or label)? "Teleperformance" and
   "revenue" both occur in the guides, but never in the same bullet;
 - `req_fig`: when a figure is asked ("how much", "how many", "how long", "what rate"), does
-  such a unit give a figure of that kind (money, count, percent, duration, year)?
+  such a unit give a figure of that kind (money, count, percent, duration, year)? A price
+  asked *per* something ("per call", "per hire") must be given per that thing somewhere in
+  the passages ("$0.50-$2.00 per invoice" does not price a call);
 - `unknown_names`: names the corpus never uses at all (Vietnam, PIPEDA, 2030);
 - `unit_sim`: best similarity of the question to a unit (low for off-topic questions);
 - `key_cov`: how much of the question's wording (rarer words weigh more) one unit covers.
@@ -167,6 +169,25 @@ _GENERIC_MODIFIERS = {"average", "typical", "good", "hourly", "monthly", "annual
                       "variable", "per", "same", "right", "fair", "reasonable", "ballpark"}
 
 
+_PER = re.compile(r"\bper\s+((?:[a-z][\w-]*\s+){0,1}[a-z][\w-]*)", re.I)
+_PRICE_PER = re.compile(
+    r"[$\u20ac\u00a3]\s?\d[\d.,]*(?:\s?(?:[kmb]n?|million|billion)\b)?"
+    r"(?:\s?(?:-|to)\s?[$\u20ac\u00a3]?\s?\d[\d.,]*(?:\s?(?:[kmb]n?|million|billion)\b)?)?"
+    r"\s*(?:/|per\s|an?\s|each\s)\s*((?:[a-z][\w-]*\s+){0,1}[a-z][\w-]*)", re.I)
+
+
+def _asked_rate(question: str) -> frozenset[str]:
+    """The unit a price is asked per ("per inbound call" -> {inbound, call}), if any."""
+    m = _PER.search(question)
+    return frozenset(t for t in stems(m.group(1)) if t not in STOPWORDS) if m else frozenset()
+
+
+def _rate_given(text: str, rate: frozenset[str]) -> bool:
+    """Does the text price something per that unit ("$0.50-$2.00 per invoice", "$8-15/hour")?
+    A price per invoice does not answer a question about the price per call."""
+    return any(rate & set(stems(m.group(1))) for m in _PRICE_PER.finditer(normalize(text)))
+
+
 def _found(alternatives: frozenset[str], bag: frozenset[str]) -> bool:
     """Is one alternative in the bag (a multi-word expansion needs all of its stems)?"""
     for alt in alternatives:
@@ -232,6 +253,9 @@ def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Ca
             if holds and figure_kinds(text) & asked:
                 req_fig = 1.0
                 break
+        rate = _asked_rate(q) if "money" in asked else frozenset()
+        if rate and not any(_rate_given(text, rate) for _, text in rows):
+            req_fig = 0.0  # a price is asked per call; the passages price per hour, per invoice
     unit_sim = max((c.features[0] for c in ranked), default=0.0)
     return Features(req_cov=best_req, req_fig=req_fig, unknown_names=float(len(names)),
                     unit_sim=unit_sim, key_cov=best_cov, missing=tuple(names + plain))

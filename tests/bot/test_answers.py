@@ -81,6 +81,33 @@ def test_out_of_scope_question_is_refused_with_suggestions(bot, question: str) -
     assert all(c.start is None for c in ans.citations)
 
 
+def test_price_per_unit_the_guides_never_give_is_refused(bot) -> None:  # type: ignore[no-untyped-def]
+    """The guides price per hour and per invoice; a price per ticket is not in them, even
+    though 'per ticket' and dollar figures both occur near each other."""
+    refused = bot.ask("How much does an outsourcing provider charge per ticket resolved?")
+    assert refused.abstained, refused.answer
+    answered = bot.ask("What does outsourced invoice processing cost per invoice?")
+    assert not answered.abstained
+    assert "0.50" in answered.answer, answered.answer
+    hourly = bot.ask("What does a KPO analyst cost per hour offshore?")
+    assert not hourly.abstained and "30-80" in hourly.answer.replace("\u2013", "-")
+
+
+def test_price_binding_reads_the_unit_after_the_figure() -> None:
+    from bot.abstention import _asked_rate, _rate_given
+
+    assert _asked_rate("How much does a BPO charge per inbound call handled?") == \
+        frozenset({"inbound", "call"})
+    assert _asked_rate("How much does BPO cost?") == frozenset()
+    passage = ("Outcome-based pricing: pay per output - per invoice processed, per call handled. "
+               "Example: $0.50-$2.00 per invoice processed for F&A BPO.")
+    assert not _rate_given(passage, _asked_rate("What is the price per call?"))
+    assert _rate_given(passage, _asked_rate("What is the price per invoice?"))
+    for text in ("Rates run $8\u2013$15/hour for voice", "KPO day rates ($30-80/hour offshore)",
+                 "about $25 an hour", "$12 per hour"):
+        assert _rate_given(text, frozenset({"hour"})), text
+
+
 def test_market_size_question_cites_the_differing_figures(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("How big is the global BPO market?")
     assert not ans.abstained
