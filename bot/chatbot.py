@@ -99,9 +99,7 @@ class Bot:
     def __init__(self, settings: Settings, generation: Generation) -> None:
         self.settings = settings
         self._gen = generation
-        self._retriever = HybridRetriever(generation, settings.embedder,
-                                          candidates=settings.candidates,
-                                          model_cache=settings.data_dir / "models")
+        self._retriever = self._retriever_for(generation)
         self._abstention = AbstentionModel.default()
         if settings.abstain_threshold is not None:
             self._abstention = AbstentionModel(self._abstention.weights, self._abstention.bias,
@@ -109,6 +107,11 @@ class Bot:
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self._generator: Any = make_generator(settings)
+
+    def _retriever_for(self, generation: Generation) -> HybridRetriever:
+        return HybridRetriever(generation, self.settings.embedder,
+                               candidates=self.settings.candidates,
+                               model_cache=self.settings.models_dir)
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -162,9 +165,7 @@ class Bot:
                             name, e, self._gen.name)
                 return False
             self._gen = gen
-            self._retriever = HybridRetriever(gen, self.settings.embedder,
-                                              candidates=self.settings.candidates,
-                                              model_cache=self.settings.data_dir / "models")
+            self._retriever = self._retriever_for(gen)
             log.info("switched to index generation %s", name)
             return True
         finally:

