@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .loopback import free_port, stop_process
 
 __all__ = ["LoadResult", "Question", "cli_references", "comparable", "load_questions",
            "main", "run_load", "serve"]
@@ -104,12 +105,6 @@ def load_questions(n: int, dataset: Path = DATASET) -> list[Question]:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False",
@@ -123,7 +118,7 @@ class serve:  # noqa: N801 - used as a context manager, like open()
     """`with serve(env) as url:` a real `bpo-kb serve` on a free loopback port."""
 
     def __init__(self, env: dict[str, str] | None = None, timeout: float = 600) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.env = _env(env)
         self.timeout = timeout
@@ -149,13 +144,8 @@ class serve:  # noqa: N801 - used as a context manager, like open()
         raise RuntimeError(f"bpo-kb serve did not come up on {self.url} in {self.timeout} s")
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(20)
+        if self.proc is not None:
+            stop_process(self.proc, 20)
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
 

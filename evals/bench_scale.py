@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from .loopback import ChromaServer
 from .synthetic import NOISE, noisy, seed_chunks, synthetic_chunks
 
 __all__ = ["build_generation", "main", "probe", "seed_chunks", "synthetic_chunks"]
@@ -272,49 +273,6 @@ def _probe_in_child(data_dir: Path, chroma_url: str | None, n_queries: int) -> d
     return dict(json.loads(r.stdout.strip().splitlines()[-1]))
 
 
-# -- a Chroma server for --server ------------------------------------------------------------------
-class _ChromaServer:
-    def __init__(self, path: Path) -> None:
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.path = path
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = (path.parent / "chroma.log").open("w")
-        self.proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(path),
-             "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ,
-                                                             "ANONYMIZED_TELEMETRY": "False"})
-        import urllib.request
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"chroma run did not start; see {self.log.name}") from None
-                time.sleep(0.2)
-
-    def rss_mb(self) -> float:
-        import psutil
-
-        return round(psutil.Process(self.proc.pid).memory_info().rss / 1e6, 1)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(20)
-        self.log.close()
-
-
 # -- the command -----------------------------------------------------------------------------------
 def _fit_mb_per_10k(rows: list[dict[str, Any]]) -> float | None:
     pts = [(r["chunks"], r["index_anon_mb"]) for r in rows if "index_anon_mb" in r]
@@ -403,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if "server" in modes:
             (work / "chroma-server").mkdir(exist_ok=True)
-            server = _ChromaServer(work / "chroma-server" / "db")
+            server = ChromaServer(work / "chroma-server" / "db")
+            server.start()
         for mode in modes:
             rows = []
             for n in sizes:

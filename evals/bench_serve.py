@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,39 +20,14 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+
+from .loopback import ask_http, free_port, stop_process
 
 QUESTION = "What is the difference between BPM and BPO?"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def ask(url: str, question: str, history_json: str = "", timeout: float = 120) -> Any:
-    """One call of the `ask` endpoint over Gradio's HTTP API (no gradio_client needed)."""
-    body = json.dumps({"data": [question, history_json]}).encode()
-    req = urllib.request.Request(url + "gradio_api/call/ask", data=body,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        event_id = json.loads(r.read())["event_id"]
-    with urllib.request.urlopen(f"{url}gradio_api/call/ask/{event_id}", timeout=timeout) as r:
-        event = None
-        for raw in r:
-            line = raw.decode().strip()
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and event in ("complete", "error"):
-                if event == "error":
-                    raise RuntimeError(f"ask failed: {line}")
-                return json.loads(line.split(":", 1)[1])[0]
-    raise RuntimeError("the event stream ended without a result")
-
-
 def measure(data_dir: str | None, timeout: float = 600) -> dict[str, float]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
     if data_dir:
@@ -75,7 +49,7 @@ def measure(data_dir: str | None, timeout: float = 600) -> dict[str, float]:
                     with urllib.request.urlopen(url, timeout=5) as r:
                         r.read()
                     page = time.perf_counter() - t0
-                answer = ask(url, QUESTION)
+                answer = ask_http(url, QUESTION, timeout=120)
                 if "error" in answer:
                     raise SystemExit(f"ask returned an error: {answer['error']}")
                 first = time.perf_counter() - t0
@@ -83,14 +57,10 @@ def measure(data_dir: str | None, timeout: float = 600) -> dict[str, float]:
             except OSError:
                 time.sleep(0.2)
         t1 = time.perf_counter()
-        ask(url, QUESTION + " Explain briefly.")
+        ask_http(url, QUESTION + " Explain briefly.", timeout=120)
         warm = time.perf_counter() - t1
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 15)
     return {"page_s": round(page or 0.0, 2), "first_answer_s": round(first, 2),
             "next_answer_s": round(warm, 2)}
 

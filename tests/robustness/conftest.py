@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from robustness_support import CORPUS, ChromaServer, copy_index
+from robustness_support import CORPUS, copy_index
+
+from evals.loopback import ChromaServer
 
 
 @pytest.fixture

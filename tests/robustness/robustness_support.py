@@ -1,17 +1,13 @@
 """Helpers for the robustness tests: the check of the `ask --json` contract every answer must
-meet, the real `bpo-kb` CLI as a subprocess, and a real `chroma run` server on a free port."""
+meet and the real `bpo-kb` CLI as a subprocess (a real Chroma server: `evals.loopback`)."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +15,6 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
 BIN = Path(sys.executable).parent
 BPO_KB = str(BIN / "bpo-kb")
-CHROMA = str(BIN / "chroma")
 
 CONTRACT_KEYS = {"question", "answer", "abstained", "citations", "retrieval_query",
                  "latency_ms", "backend"}
@@ -68,12 +63,6 @@ def comparable(d: dict[str, Any]) -> dict[str, Any]:
                           for c in d["citations"]]}
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def cli_env(data_dir: Path, **settings: str) -> dict[str, str]:
     """The environment for a `bpo-kb` subprocess: offline, its own data dir, no leaked BPO_KB_*."""
     env = {k: v for k, v in os.environ.items()
@@ -96,56 +85,3 @@ def copy_index(src_data_dir: Path, dst_data_dir: Path) -> None:
     """Copy a data dir's index (not its lock) so a test can change or break it."""
     dst_data_dir.mkdir(parents=True, exist_ok=True)
     shutil.copytree(src_data_dir / "index", dst_data_dir / "index")
-
-
-def stop(proc: subprocess.Popen[Any], timeout: float = 10) -> None:
-    """Stop a process we started, by its PID: SIGTERM, then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=timeout)
-
-
-def wait_http(url: str, timeout: float, proc: subprocess.Popen[Any] | None = None) -> None:
-    """Wait until `url` answers HTTP (any status), or fail with the process's output."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
-            raise AssertionError(f"process exited with {proc.returncode} before {url} came up:\n"
-                                 f"{out}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up within {timeout} s")
-
-
-class ChromaServer:
-    """A real `chroma run` on a free loopback port, with its data in a tmp folder."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        log = (self.path.parent / f"chroma-{self.port}.log").open("a")
-        self.proc = subprocess.Popen(
-            [CHROMA, "run", "--path", str(self.path), "--host", "127.0.0.1",
-             "--port", str(self.port)], stdout=log, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-        wait_http(f"{self.url}/api/v2/heartbeat", 60, self.proc)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
-            self.proc = None

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from robustness_support import CORPUS, ChromaServer, comparable
+from robustness_support import CORPUS, comparable
 
 from bot import Bot
 from cli import main
+from evals.loopback import ChromaServer
 from ingest import (
     ConfigError,
     Generation,

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_support import CHROMIUM, CHROMIUM_ARGS, HOSTILE_DOC, Page, Server, call_ask, free_port
+from ui_support import CHROMIUM, CHROMIUM_ARGS, HOSTILE_DOC, Page, Server
+
+from evals.loopback import ask_http, free_port, stop_process
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +49,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory, corpus_settings: Any) ->
                 pytest.fail(f"bpo-kb serve exited with {proc.returncode}:\n"
                             f"{log.read_text(errors='replace')[-3000:]}")
             try:
-                answer = call_ask(url, "What is BPO?", timeout=60)
+                answer = ask_http(url, "What is BPO?", timeout=60)
                 assert "answer" in answer, answer
                 break
             except OSError:
@@ -57,12 +59,7 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory, corpus_settings: Any) ->
                 time.sleep(0.5)
         yield Server(url, data, corpus, log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc, 15)
 
 
 @pytest.fixture(scope="session")

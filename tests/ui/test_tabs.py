@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_support import REPO, Page, Server, call_ask
+from ui_support import REPO, Page, Server
+
+from evals.loopback import ask_http
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -77,7 +79,7 @@ def test_ask_api_returns_the_ask_json_contract(ui_server: Server) -> None:
     from bot import Bot
     from ingest import Settings
 
-    got = call_ask(ui_server.url, "and what does it cost offshore?",
+    got = ask_http(ui_server.url, "and what does it cost offshore?",
                    json.dumps([{"role": "user", "content": "What is BPO?"}]))
     served = Bot.open(Settings(data_dir=ui_server.data_dir, corpus_dir=ui_server.corpus_dir,
                                _env_file=None))
@@ -87,9 +89,9 @@ def test_ask_api_returns_the_ask_json_contract(ui_server: Server) -> None:
     want.pop("latency_ms")
     assert got == want
 
-    assert "empty" in call_ask(ui_server.url, "   ")["error"]
-    assert "not valid JSON" in call_ask(ui_server.url, "What is BPO?", "[{")["error"]
-    assert "must be a JSON list" in call_ask(ui_server.url, "What is BPO?", '{"a": 1}')["error"]
+    assert "empty" in ask_http(ui_server.url, "   ")["error"]
+    assert "not valid JSON" in ask_http(ui_server.url, "What is BPO?", "[{")["error"]
+    assert "must be a JSON list" in ask_http(ui_server.url, "What is BPO?", '{"a": 1}')["error"]
 
 
 def test_gradio_client_calls_ask(ui_server: Server) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import socket
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,34 +18,6 @@ The Zanzibar onboarding checklist for a new outsourcing vendor has seven steps <
 """
 """A document whose text tries to run a script and load images from elsewhere."""
 HOSTILE_QUESTION = "How many steps does the Zanzibar onboarding checklist have?"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def call_ask(url: str, question: str, history_json: str = "", timeout: float = 60) -> Any:
-    """POST to the Gradio `ask` endpoint and read its result off the event stream."""
-    body = json.dumps({"data": [question, history_json]}).encode()
-    req = urllib.request.Request(url.rstrip("/") + "/gradio_api/call/ask", data=body,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        event_id = json.loads(r.read())["event_id"]
-    with urllib.request.urlopen(f"{url.rstrip('/')}/gradio_api/call/ask/{event_id}",
-                                timeout=timeout) as r:
-        event = None
-        for raw in r:
-            line = raw.decode().strip()
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and event in ("complete", "error"):
-                data = json.loads(line.split(":", 1)[1])
-                if event == "error":
-                    raise RuntimeError(f"ask failed: {data}")
-                return data[0]
-    raise RuntimeError("ask: the event stream ended without a result")
 
 
 @dataclass
