@@ -23,13 +23,13 @@ from ingest.units import Unit, units_of
 
 from .answer import Citation
 from .lexicon import asked_figures, concept, concepts, figure_kinds
-from .ranking import Candidate, UnitRanker, candidates
+from .ranking import DEFINES, Candidate, UnitRanker, candidates
 from .retrieval import Hit
 from .shape import Shape, question_shape
 
 __all__ = ["Composition", "compose", "query_terms", "rank_units"]
 
-WORD_BUDGET = 100
+WORD_BUDGET = 115
 """Soft limit on the words of an answer."""
 LIST_WORD_BUDGET = 120
 """Soft limit for list answers."""
@@ -369,7 +369,7 @@ def _render(picked: list[Candidate], shape: Shape, disagreement: bool, list_mode
     else:
         first = picked[0]
         if shape.kind == "definition":
-            defs = [c for c in picked if c.features[15] > 0]
+            defs = [c for c in picked if c.features[DEFINES] > 0]
             if defs:
                 first = defs[0]
         for c in [first] + [c for c in picked if c is not first]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from ingest.text import STOPWORDS, normalize, stem, words
 
-__all__ = ["ACRONYMS", "Turn", "dense_query", "expand_query", "standalone_query"]
+__all__ = ["ACRONYMS", "Turn", "content_query", "dense_query", "expand_query", "standalone_query"]
 
 ACRONYMS: dict[str, str] = {
     "bpo": "business process outsourcing",
@@ -118,10 +118,27 @@ _EXPANSIONS_REV = sorted(((v, k) for k, v in ACRONYMS.items()), key=lambda kv: -
 _ACRONYM_TOKEN = re.compile(r"[A-Za-z][A-Za-z&]*")
 
 
+_STYLE = re.compile(
+    r"\b(?:in (?:plain|simple|layman'?s?|basic|everyday|non-technical|lay) "
+    r"(?:english|terms|words|language)|in a nutshell|in (?:one|a single) (?:line|sentence)|"
+    r"one-line|one-liner|(?:a |the )?(?:short |simple |quick |brief )?definitions? of|"
+    r"^\s*define)\b", re.I)
+"""Phrases about how to answer, not what about ("in plain English"): their rare words would
+pull in any passage that happens to say "plain English"."""
+
+
+def content_query(query: str) -> str:
+    """The query (normalised) without phrases about how to answer ("in plain English")."""
+    norm = normalize(query)
+    stripped = " ".join(_STYLE.sub(" ", norm).split())
+    return stripped if re.search(r"\w", stripped) else norm
+
+
 @lru_cache(maxsize=4096)
 def expand_query(query: str) -> str:
-    """The query plus the other form of each acronym/expansion and spelling variants in it."""
-    norm = normalize(query)
+    """The query plus the other form of each acronym/expansion and spelling variants in it
+    (phrases about how to answer left out, see `content_query`)."""
+    norm = content_query(query)
     extra = _expansions(norm)
     return norm if not extra else f"{norm} ({'; '.join(extra)})"
 
@@ -135,7 +152,7 @@ def dense_query(query: str, df_ratio: Callable[[str], float]) -> str:
     """The query as the embedder should see it: without the words every passage shares
     (they swamp the vector: in a BPO corpus every passage is "about BPO"), plus expansions
     of the rarer acronyms. Falls back to the full query when nothing specific is left."""
-    norm = normalize(query)
+    norm = content_query(query)
     kept: list[str] = []
     specific = 0
     for tok in re.findall(r"\S+", norm):

@@ -28,18 +28,17 @@ from .query import ACRONYMS
 from .retrieval import Hit
 from .shape import Shape
 
-__all__ = ["UNIT_FEATURES", "Candidate", "UnitRanker", "candidates"]
+__all__ = ["DEFINES", "UNIT_FEATURES", "Candidate", "UnitRanker", "candidates"]
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
 _EXPANSION_STEMS = {stems(a)[0]: tuple(stems(e)) for a, e in ACRONYMS.items() if stems(a)}
 
 UNIT_FEATURES = (
     "sim", "sim_rel", "sim_rank", "cov", "cov_unit", "ctx_cov", "chunk_rel", "chunk_rank",
-    "first", "item", "row", "length", "short", "num_ok", "num_missing", "definitional",
+    "first", "item", "row", "length", "short", "num_ok", "num_missing", "defines",
     "list_item", "side", "faq", "num_match",
 )
-_DEFINITIONAL = re.compile(r"\b(is|are|refers to|means|stands for|is defined as|involves|"
-                           r"describes|covers)\b", re.I)
+DEFINES = UNIT_FEATURES.index("defines")
 
 
 @dataclass(frozen=True)
@@ -109,8 +108,7 @@ def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape,
         ctx = u.scope_stems
         cov, cov_unit, ctx_cov = _coverage(u.stems, ctx, terms)
         n = len(u.text.split())
-        defin = float(shape.kind == "definition" and bool(set(shape.subject) & u.stems)
-                      and bool(_DEFINITIONAL.search(u.text[:160])))
+        defin = float(shape.defined_by(u.text, u.label))
         side = 0.0
         if sides:
             side = sum(1.0 for sd in sides if sd & (u.stems | ctx)) / len(sides)
@@ -141,7 +139,7 @@ class UnitRanker:
         if MODEL_PATH.exists():
             return cls.load(MODEL_PATH)
         hand = {"sim_rel": 4.0, "cov": 3.0, "chunk_rel": 2.0, "num_ok": 1.0,
-                "num_missing": -0.5, "definitional": 1.0, "list_item": 0.5, "short": -1.0,
+                "num_missing": -0.5, "defines": 2.0, "list_item": 0.5, "short": -1.0,
                 "side": 0.5}
         return cls(tuple(hand.get(f, 0.0) for f in UNIT_FEATURES), -7.0)
 

@@ -21,16 +21,20 @@ import numpy as np
 
 from ingest import Chunk, Generation, make_embedder
 from ingest.text import normalize, stems
-from ingest.units import chunk_heading_stems
+from ingest.units import chunk_heading_stems, units_of
 
-from .query import dense_query, expand_query
+from .query import content_query, dense_query, expand_query
+from .shape import question_shape
 
 __all__ = ["RERANK_FEATURES", "Hit", "HybridRetriever", "Reranker"]
 
 RRF_K = 20
 """Reciprocal-rank-fusion constant: score = sum over retrievers of 1 / (RRF_K + rank)."""
 RERANK_FEATURES = ("unit", "unit2", "chunk", "lexical", "fused", "dense_rank", "lexical_rank",
-                   "heading", "faq", "stub")
+                   "heading", "faq", "stub", "defines")
+DEFINITION_CANDIDATES = 10
+"""For "what is X?" questions, the best BM25 passages for X alone join the candidates (a
+passage defining X can rank low for the whole question's words)."""
 STUB_CHARS = 100
 """Passages shorter than this with no full sentence (bylines, lone headings) are "stubs"."""
 MODEL_PATH = Path(__file__).with_name("reranker.json")
@@ -145,12 +149,16 @@ class HybridRetriever:
                 break
             lex_rank[int(i)] = r
             fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + r + 1)
+        shape = question_shape(question or query)
+        if shape.kind == "definition":
+            for i in self._top_lexical(list(shape.subject), DEFINITION_CANDIDATES):
+                fused.setdefault(i, 0.0)
         if not fused:
             return []
         max_lex = float(max(lex[i] for i in fused)) or 1.0
         max_fused = max(fused.values())
         lexical = self.gen.lexical
-        q_terms = {s: lexical.idf(s) for s in stems(query)}
+        q_terms = {s: lexical.idf(s) for s in stems(content_query(query))}
         q_total = sum(q_terms.values()) or 1.0
         out = []
         for idx, f in fused.items():
@@ -167,9 +175,20 @@ class HybridRetriever:
             feats = (top2[0], top2[-1], dsim, float(lex[idx]) / max_lex, f / max_fused,
                      1.0 / (1 + dense_rank.get(idx, self.candidates)),
                      1.0 / (1 + lex_rank.get(idx, self.candidates)), head_cov,
-                     float(chunk.kind == "faq"), float(_is_stub(chunk.text)))
+                     float(chunk.kind == "faq"), float(_is_stub(chunk.text)),
+                     float(shape.kind == "definition"
+                           and any(shape.defined_by(u.text, u.label) for u in units_of(chunk))))
             out.append(Candidate(idx, dsim, float(lex[idx]), sims, feats))
         return out
+
+    def _top_lexical(self, terms: list[str], n: int) -> list[int]:
+        """Indices of the `n` best BM25 chunks for `terms` (only those that match at all)."""
+        lex = self.gen.lexical.scores(terms)
+        n = min(n, len(lex))
+        if not n:
+            return []
+        top = np.argpartition(-lex, n - 1)[:n]
+        return [int(i) for i in top[np.argsort(-lex[top])] if lex[i] > 0]
 
     def search(self, query: str, k: int = 6, question: str | None = None) -> list[Hit]:
         """The `k` best passages for `query` (a standalone query; see `pool` for `question`)."""

@@ -55,6 +55,16 @@ _STEP_BY_STEP = re.compile(r"\bstep[- ]by[- ]step\b|\bwalk me through\b|\bwhat (
                            r"(?:steps|stages|phases)\b", re.I)
 _WHO_TERMS = ("committe", "decid", "persona", "role", "stakehold")
 _YESNO = re.compile(r"^\s*(is|are|can|could|does|do|should|would|will|has|have|was|were)\b", re.I)
+_SUBJECT_FILLER = re.compile(r"\b(?:exactly|actually|really|basically|precisely)\b|"
+                             r"\s(?:for|so|that|because)\s.*$|,.*$", re.I)
+_DEFINING_VERB = re.compile(r"\s+(?:is|are|means|refers? to|stands? for|describes?|denotes?|"
+                            r"involves?)\s|\s*(?:\u2014|:|\s-)\s", re.I)
+_HEAD_EXTRAS = frozenset({"term", "simpli", "simpl", "put", "short", "essenti", "basic",
+                          "definit", "word", "acronym", "abbrevi", "label"})
+"""Words a definition's head may carry besides the defined term ("Simply put, BPO is...")."""
+_MAX_HEAD_WORDS = 10
+_MIN_DEFINITION_STEMS = 3
+"""A definition says at least this many things (content stems) besides the term itself."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,22 @@ class Shape:
     wants_duration: bool = False
     list_terms: tuple[str, ...] = ()
     """For list questions: stems of the thing listed and its synonyms ("risk", "challeng"...)."""
+
+    def defined_by(self, text: str, label: str = "") -> bool:
+        """Does `text` define this definition question's subject: open with the subject (or
+        its acronym/expansion) and a defining verb ("Business process outsourcing (BPO) is
+        ...", "BPO means ..."), or carry it as its label ("KTP: a documented process...")?
+        Sentences that only mention the subject, or define something wider or narrower
+        ("Offshore BPO is...", "Outsourcing means..."), do not."""
+        if self.kind != "definition" or not self.subject or text.rstrip().endswith("?"):
+            return False
+        subject = frozenset(self.subject)
+        if len(frozenset(_side(text)) - subject - _HEAD_EXTRAS) < _MIN_DEFINITION_STEMS:
+            return False  # "BPO stands for business process outsourcing." names, not defines
+        heads = list(_definition_heads(text))
+        if label:
+            heads.append(frozenset(_side(label)))
+        return any(subject <= h and h - subject <= _HEAD_EXTRAS for h in heads if h)
 
 
 _LIST_SYNONYMS = [
@@ -100,10 +126,34 @@ def _list_terms(noun: str) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+@lru_cache(maxsize=100_000)
 def _side(text: str) -> tuple[str, ...]:
     from .query import expand_query
 
     return tuple(dict.fromkeys(stems(expand_query(text))))
+
+
+@lru_cache(maxsize=100_000)
+def _definition_heads(text: str) -> tuple[frozenset[str], ...]:
+    """The stems (acronyms expanded) of what `text` opens by defining: the words before its
+    first defining verb, whole and split at commas ("Simply put, BPO is...")."""
+    t = re.sub(r"^[\s\-*\u2022\d.)\"'\u201c]+", "", normalize(text))
+    m = _DEFINING_VERB.search(t[:200])
+    if not m:
+        return ()
+    head = t[:m.start()]
+    if not head or len(head.split()) > _MAX_HEAD_WORDS or re.search(r"[.!?;:]", head):
+        return ()
+    parts = [head] + [p for p in head.split(",") if p.strip()] if "," in head else [head]
+    return tuple(frozenset(_side(p)) for p in parts)
+
+
+def _subject(text: str) -> tuple[str, ...]:
+    """The thing a definition question asks about, without filler ("in plain English", "for
+    a prospect who...")."""
+    from .query import content_query
+
+    return _side(_SUBJECT_FILLER.sub(" ", content_query(text)).strip() or text)
 
 
 @lru_cache(maxsize=4096)
@@ -134,7 +184,7 @@ def question_shape(question: str) -> Shape:
                      list_terms=_list_terms(noun[-1] if noun else ""))
     m = _DEFINE.match(q) or _DEFINITION_OF.search(q)
     if m and (len(content) <= 6 or _DEFINITION_OF.search(q)) and not wants_number:
-        subject = _side(m.group("x"))
+        subject = _subject(m.group("x"))
         if subject:
             return Shape("definition", subject=subject)
     if wants_number:
