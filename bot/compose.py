@@ -29,7 +29,7 @@ from .shape import Shape, question_shape
 
 __all__ = ["Composition", "compose", "query_terms", "rank_units"]
 
-WORD_BUDGET = 115
+WORD_BUDGET = 120
 """Soft limit on the words of an answer."""
 LIST_WORD_BUDGET = 120
 """Soft limit for list answers."""

@@ -39,7 +39,7 @@ __all__ = ["CHUNKER_VERSION", "IngestReport", "Progress", "ingest", "index_is_us
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 7
+CHUNKER_VERSION = 8
 """Bumped when chunking or unit splitting changes: the next ingest (which `ask`/`serve` run
 when the index is older) re-chunks everything and embeds what changed."""
 
@@ -324,7 +324,9 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
 
     # 4b. unit vectors (sentences, list items, table rows), cached by text the same way
     unit_cache: dict[str, np.ndarray] = {}
-    if cached is not None:
+    # units are re-split by this code: pairing them with vectors of an older split could
+    # give a unit another sentence's vector, so a new chunker version re-embeds them all
+    if cached is not None and cached.manifest.get("chunker") == CHUNKER_VERSION:
         for i, c in enumerate(cached.chunks):
             uv = cached.unit_vectors_of(i)
             us = units_of(c)

@@ -19,7 +19,7 @@ __all__ = ["Unit", "chunk_heading_stems", "unit_embed_text", "units_of"]
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u25aa\u25cf\u25e6\u2023\u2043]|\d{1,2}[.)])\s+")
 _LABEL = re.compile(r"^([^:.;!?]{2,70}):\s")
 _NUM = re.compile(r"\d")
-MAX_ITEM_CHARS = 420
+MAX_ITEM_CHARS = 240
 """A list item up to this long is one unit; a longer one is split into sentences."""
 
 
@@ -122,7 +122,8 @@ def units_of(chunk: Chunk) -> tuple[Unit, ...]:
         for s, e in sentence_spans(text, body_start, body_end):
             if e - s < 12:
                 continue
-            lab = (label or pending_label) if first else ""
+            # ... and show it: "Philippines (offshore): Strong English proficiency..."
+            lab = (label or pending_label) if first else (label if m else "")
             # the first sentence under a sub-heading is an entry of the list the headings form
             kind = "item" if m or (first and pending_label) else "sentence"
             out.append(_unit(chunk, s, e, kind, pos, lab, context if first else item_context))
