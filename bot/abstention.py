@@ -16,7 +16,10 @@ asks against the retrieved units (sentences, list items, table rows):
   the passages ("$0.50-$2.00 per invoice" does not price a call);
 - `unknown_names`: names the corpus never uses at all (Vietnam, PIPEDA, 2030);
 - `unit_sim`: best similarity of the question to a unit (low for off-topic questions);
-- `key_cov`: how much of the question's wording (rarer words weigh more) one unit covers.
+- `key_cov`: how much of the question's wording (rarer words weigh more) one unit covers;
+- `domain`: how specific to the guides' subject the question's most specific word is (how
+  much more often the guides use it than English at large does): "vendor", "offshore",
+  "KPO" score high; a recipe or a football question has no such word.
 
 A logistic model over these features gives an answerability score in [0, 1]; the bot refuses
 below a threshold. Weights and threshold are fitted on the labelled dev set
@@ -44,7 +47,7 @@ __all__ = ["FEATURES", "AbstentionModel", "Features", "features"]
 
 MODEL_PATH = Path(__file__).with_name("abstention.json")
 
-FEATURES = ("req_cov", "req_fig", "unknown_names", "unit_sim", "key_cov")
+FEATURES = ("req_cov", "req_fig", "unknown_names", "unit_sim", "key_cov", "domain")
 COMMON = 0.3
 """Words in this share of passages or more are never key words."""
 
@@ -67,6 +70,10 @@ class Features:
     """Best cosine similarity of the question to a unit (low for off-topic questions)."""
     key_cov: float
     """Best share of the question's words (weighted by rarity squared) in one unit."""
+    domain: float = 0.0
+    """log10 of the largest ratio, over the (standalone) question's words, of the share of
+    passages using the word to its frequency in English (Zipf scale, 4 = 10 per million
+    words): how specific to the guides' subject the question's most specific word is."""
     missing: tuple[str, ...] = ()
     """The question's words the corpus does not know (for explanations)."""
 
@@ -80,6 +87,26 @@ _IGNORE_NAMES = {"i", "what", "how", "is", "are", "can", "does", "do", "which", 
                  "when", "where", "should", "tell", "give", "list", "explain", "and", "the", "a",
                  "my", "we", "our", "ok", "okay", "so", "hi", "hello", "please", "thanks", "any",
                  "if", "for", "in", "on", "with", "as", "whats", "what's", "us", "it", "its"}
+
+
+DOMAIN_FLOOR = 1e-4
+"""`domain` of a question without a single word the guides use (log10 -> -4)."""
+
+
+def domain_specificity(text: str, lexical: LexicalIndex) -> float:
+    """log10 of max over the words of `text` of df_ratio(word) / 10^(zipf(word) - 4): a word
+    the guides use in 20% of passages but English uses 3 times per million (zipf 3.5) scores
+    0.2 / 10^-0.5 = 0.63; "good" (zipf 6, in 4% of passages) scores 0.0004."""
+    from wordfreq import zipf_frequency
+
+    best = DOMAIN_FLOOR
+    for w in words(text):
+        if w in STOPWORDS:
+            continue
+        df = lexical.df_ratio(stem(w))
+        if df > 0:
+            best = max(best, df / 10 ** (zipf_frequency(w, "en") - 4))
+    return math.log10(best)
 
 
 def _unknown(question: str, lexical: LexicalIndex) -> tuple[list[str], list[str]]:
@@ -258,7 +285,8 @@ def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Ca
             req_fig = 0.0  # a price is asked per call; the passages price per hour, per invoice
     unit_sim = max((c.features[0] for c in ranked), default=0.0)
     return Features(req_cov=best_req, req_fig=req_fig, unknown_names=float(len(names)),
-                    unit_sim=unit_sim, key_cov=best_cov, missing=tuple(names + plain))
+                    unit_sim=unit_sim, key_cov=best_cov,
+                    domain=domain_specificity(query, lexical), missing=tuple(names + plain))
 
 
 @dataclass(frozen=True)
@@ -275,7 +303,7 @@ class AbstentionModel:
             return cls.load(MODEL_PATH)
         # hand-set starting point, used until a model is fitted on the dev set
         hand = {"req_cov": 4.0, "req_fig": 2.0, "unknown_names": -3.0, "unit_sim": 5.0,
-                "key_cov": 2.0}
+                "key_cov": 2.0, "domain": 1.0}
         return cls(weights=tuple(hand.get(f, 0.0) for f in FEATURES), bias=-4.0, threshold=0.5)
 
     @classmethod

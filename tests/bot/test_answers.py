@@ -30,6 +30,30 @@ def test_definition_question_gets_a_definition_first(bot) -> None:  # type: igno
     _markers_match_citations(ans)
 
 
+def test_how_to_answer_phrases_do_not_steer_retrieval(bot) -> None:  # type: ignore[no-untyped-def]
+    """'in plain English' once pulled in the guide intro that promises a 'plain English'
+    explanation; the answer must open with a sentence that defines BPO."""
+    ans = bot.ask("Explain BPO to me in plain English?")
+    assert not ans.abstained
+    first = ans.answer.split("[1]")[0]
+    assert "plain English" not in first, ans.answer
+    assert re.search(r"\b(BPO|[Bb]usiness [Pp]rocess [Oo]utsourcing)\b.{0,30}\b(is|means|refers to)\b",
+                     first), ans.answer
+
+
+def test_sentence_defines_the_subject_only_when_it_opens_with_it() -> None:
+    from bot.shape import question_shape
+
+    shape = question_shape("what is KPO in simple terms?")
+    assert shape.kind == "definition"
+    assert shape.defined_by("Knowledge Process Outsourcing (KPO) is the outsourcing of "
+                            "research, analytics and other knowledge work.")
+    assert shape.defined_by("KPO means handing research and analysis to specialists abroad.")
+    assert not shape.defined_by("KPO stands for knowledge process outsourcing.")  # names only
+    assert not shape.defined_by("Offshore KPO is cheaper than onshore research teams.")
+    assert not shape.defined_by("Many firms now buy KPO services from India and Poland.")
+
+
 def test_comparison_covers_both_sides(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("What is the difference between BPO and BPM?")
     assert not ans.abstained
@@ -79,6 +103,21 @@ def test_out_of_scope_question_is_refused_with_suggestions(bot, question: str) -
     assert all(s.endswith("?") for s in ans.suggestions)
     assert ans.citations, "a refusal still lists the closest passages"
     assert all(c.start is None for c in ans.citations)
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the 2022 FIFA World Cup?",
+    "Explain how photosynthesis works in plants.",
+    "What's the capital of France?",
+    "How do I fix a flat tire on my bike?",
+])
+def test_off_topic_questions_are_refused_with_a_margin(bot, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Not one word of these is specific to outsourcing: they must be refused clearly, not
+    by a hair (the refusal threshold is fitted on dev and moves a little with each fit)."""
+    ans = bot.ask(question)
+    assert ans.abstained, ans.answer
+    assert ans.answerability is not None
+    assert ans.answerability < bot._abstention.threshold - 0.1
 
 
 def test_price_per_unit_the_guides_never_give_is_refused(bot) -> None:  # type: ignore[no-untyped-def]

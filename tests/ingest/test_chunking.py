@@ -138,6 +138,24 @@ def test_bullet_list_stays_with_its_intro_line() -> None:
     assert "The main services are these:" in lst.context
 
 
+def test_long_labelled_item_is_split_into_sentences_that_keep_its_label() -> None:
+    from ingest.units import MAX_ITEM_CHARS, units_of
+
+    long_item = ("Philippines (offshore): The largest customer service destination, with 1.7M "
+                 "employees. Strong English proficiency across the workforce. Strong in voice "
+                 "support, healthcare revenue cycle work and insurance back-office operations. "
+                 "City hubs are Metro Manila, Cebu and Davao, each with deep talent pools.")
+    assert len(long_item) > MAX_ITEM_CHARS
+    text = (f"Hubs\n{FILLER}\nThe main hubs are these:\n- {long_item}\n"
+            "- India (offshore): Dominant in IT and finance work.\n")
+    chunk = _containing(_chunks(text), "Metro Manila")
+    units = [u for u in units_of(chunk) if "Philippines" in u.text or "Manila" in u.text
+             or "English proficiency" in u.text]
+    assert len(units) >= 3, [u.text for u in units]  # one unit per sentence, not one blob
+    assert all(u.label == "Philippines (offshore)" for u in units)
+    assert all(chunk.text[u.start:u.end] == u.text for u in units)
+
+
 # -- FAQ ---------------------------------------------------------------------------------------
 def test_faq_answer_stays_in_one_chunk_with_its_question() -> None:
     answer = ("BPO pricing varies by function, geography and engagement model. "
