@@ -98,6 +98,8 @@ _SPELLING = {
     "outsourcer": "outsourcing provider", "outsourcers": "outsourcing providers",
     "callcenter": "call center", "helpdesk": "help desk", "cheap": "low cost",
     "cheaper": "lower cost", "cheapest": "lowest cost", "staff": "staff employees",
+    "startup": "startup small business SME", "startups": "startups small businesses SMEs",
+    "founder": "founder small business", "founders": "founders small businesses",
     "headcount": "employees workforce FTEs", "workers": "employees workforce",
     "people": "employees workforce", "agents": "employees workforce", "employ": "employees",
     "personnel": "employees workforce", "seats": "FTEs", "clock": "24/7", "overnight": "24/7", "captive": "GCC",
@@ -187,11 +189,30 @@ def _expansions(norm: str) -> list[str]:
     for tok in tokens:
         if tok in _SPELLING:
             extra.append(_SPELLING[tok])
+    for m in _HEADCOUNT.finditer(low):
+        n = _NUMBER_WORDS.get(m.group("n")) or int(m.group("n").replace(",", ""))
+        if n < SMALL_HEADCOUNT:
+            extra.append("small business SME")
+        elif n >= ENTERPRISE_HEADCOUNT:
+            extra.append("enterprise")
     seen: list[str] = []
     for e in extra:
         if e not in seen and e.lower() not in low:
             seen.append(e)
     return seen
+
+
+_HEADCOUNT = re.compile(
+    r"\b(?P<n>\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"fifteen|twenty|thirty|forty|fifty)[- ](?:person|people|employee|staff|seat|man|member)s?\b"
+    r"(?:[- ](?:company|business|startup|team|firm|shop|agency|operation|practice|organi[sz]ation))?")
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_NUMBER_WORDS.update({"fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50})
+SMALL_HEADCOUNT = 50
+"""A business of fewer people than this is a small business (an SME) in the guides' terms."""
+ENTERPRISE_HEADCOUNT = 1000
+"""A business of at least this many people is an enterprise."""
 
 
 @dataclass(frozen=True)

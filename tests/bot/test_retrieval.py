@@ -80,3 +80,17 @@ def test_question_with_no_known_words_still_returns_dense_hits(
     hits = retriever.search("zxqv wprt", k=3)
     assert len(hits) == 3
     assert all(h.lexical == 0.0 for h in hits)
+
+
+@pytest.mark.parametrize(("question", "added"), [
+    ("We're a 12-person company. Does BPO make sense for us?", "small business SME"),
+    ("Which would you suggest for a five-person startup?", "small business SME"),
+    ("We have a 2,000-employee operation; is a GCC better?", "enterprise"),
+])
+def test_company_size_is_searched_in_the_guides_terms(question: str, added: str) -> None:
+    assert added in expand_query(question)
+
+
+def test_a_mid_sized_headcount_adds_no_size_words() -> None:
+    q = expand_query("We run a 200-person contact centre")
+    assert "small business" not in q and "enterprise" not in q
