@@ -31,7 +31,7 @@ __all__ = ["RERANK_FEATURES", "Hit", "HybridRetriever", "Reranker"]
 RRF_K = 20
 """Reciprocal-rank-fusion constant: score = sum over retrievers of 1 / (RRF_K + rank)."""
 RERANK_FEATURES = ("unit", "unit2", "chunk", "lexical", "fused", "dense_rank", "lexical_rank",
-                   "heading", "faq", "stub", "defines")
+                   "heading", "faq", "stub", "defines", "sides")
 DEFINITION_CANDIDATES = 10
 """For "what is X?" questions, the best BM25 passages for X alone join the candidates (a
 passage defining X can rank low for the whole question's words)."""
@@ -177,7 +177,9 @@ class HybridRetriever:
                      1.0 / (1 + lex_rank.get(idx, self.candidates)), head_cov,
                      float(chunk.kind == "faq"), float(_is_stub(chunk.text)),
                      float(shape.kind == "definition"
-                           and any(shape.defined_by(u.text, u.label) for u in units_of(chunk))))
+                           and any(shape.defined_by(u.text, u.label) for u in units_of(chunk))),
+                     shape.sides_labelled([u.label for u in units_of(chunk)])
+                     if shape.kind == "comparison" else 0.0)
             out.append(Candidate(idx, dsim, float(lex[idx]), sims, feats))
         return out
 

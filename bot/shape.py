@@ -17,6 +17,7 @@ _COMPARE = [
     re.compile(r"\b(?:is|are)\s+(?P<x>.+?)\s+(?:the same as|same thing as|different from|a type of|a kind of|part of|like)\s+(?P<y>.+?)[?.!]*$", re.I),
     re.compile(r"\bcompare\s+(?P<x>.+?)\s+(?:and|with|to|vs\.?)\s+(?P<y>.+?)[?.!]*$", re.I),
 ]
+_CLAUSE = re.compile(r"\s*[,;:]\s*|\s+[-\u2013\u2014]\s+|(?<=\w)[.?!]\s+")
 _DEFINE = re.compile(
     r"^\s*(?:so\s+|and\s+|ok(?:ay)?,?\s+)?(?:what(?:'s| is| are| does)|define|meaning of|explain|who (?:is|are))\b"
     r"(?:\s+(?:a|an|the))?\s*(?P<x>.+?)(?:\s+(?:stand for|mean|means|refer to|in simple terms|exactly|actually))?\s*[?.!]*$",
@@ -81,6 +82,16 @@ class Shape:
     wants_duration: bool = False
     list_terms: tuple[str, ...] = ()
     """For list questions: stems of the thing listed and its synonyms ("risk", "challeng"...)."""
+
+    def sides_labelled(self, labels: list[str]) -> float:
+        """For a comparison: the share of its sides that label a row, item or heading among
+        `labels` (a table with a "Virtual assistant" row and a "BPO" row answers "VA vs
+        BPO?" side by side)."""
+        if self.kind != "comparison" or not self.sides:
+            return 0.0
+        bags = [frozenset(_side(lab)) for lab in labels if lab]
+        return sum(1.0 for side in self.sides
+                   if any(set(side) <= b for b in bags)) / len(self.sides)
 
     def defined_by(self, text: str, label: str = "") -> bool:
         """Does `text` define this definition question's subject: open with the subject (or
@@ -164,9 +175,11 @@ def question_shape(question: str) -> Shape:
     for pat in _COMPARE:
         m = pat.search(q)
         if m:
-            x, y = _side(m.group("x")), _side(m.group("y"))
-            if x and y and set(x) != set(y) and len(m.group("x").split()) <= 8 \
-                    and len(m.group("y").split()) <= 8:
+            # "With a VA vs a BPO, who manages the work?": the sides end at the clause
+            xs = _CLAUSE.split(m.group("x"))[-1].strip()
+            ys = _CLAUSE.split(m.group("y"))[0].strip()
+            x, y = _side(xs), _side(ys)
+            if x and y and set(x) != set(y) and len(xs.split()) <= 8 and len(ys.split()) <= 8:
                 return Shape("comparison", sides=(x, y), wants_number=wants_number,
                              wants_duration=wants_duration)
     content = [w for w in words(q) if w not in STOPWORDS]

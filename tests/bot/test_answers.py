@@ -64,6 +64,16 @@ def test_comparison_covers_both_sides(bot) -> None:  # type: ignore[no-untyped-d
     _markers_match_citations(ans)
 
 
+def test_comparison_inside_a_longer_question_is_still_a_comparison() -> None:
+    from bot.shape import question_shape
+
+    shape = question_shape("With a VA vs a BPO, who actually manages the work day to day?")
+    assert shape.kind == "comparison"
+    assert "va" in shape.sides[0] and "bpo" in shape.sides[1]
+    assert shape.sides_labelled(["Virtual assistant", "BPO", "Managed services"]) == 1.0
+    assert shape.sides_labelled(["Virtual assistant", "Outsourcing (general)"]) == 0.5
+
+
 def test_list_question_returns_the_list_not_one_item(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("What are the steps to choose a BPO provider?")
     assert not ans.abstained
