@@ -34,6 +34,9 @@ WORD_BUDGET = 120
 LIST_WORD_BUDGET = 120
 """Soft limit for list answers."""
 MAX_LIST_ITEMS = 8
+NAME_WEIGHT = 1.5
+"""A name in the question weighing this much (idf) is specific ("India"; not "BPO"): a
+figure question about it takes its figure from a unit that names it."""
 FLOOR = 0.0
 """Units scoring under this share of the best unit's score are never added."""
 STRONG = 0.0
@@ -105,10 +108,12 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
     if shape.kind == "list":
         picked = _pick_list(ranked, shape)
         list_mode = bool(picked)
+    key: list[str] = []
     if not picked and (shape.wants_number or asked_figures(question)):
-        picked, disagreement = _pick_figures(question, ranked, max_sentences, terms)
+        picked, disagreement, key = _pick_figures(question, ranked, max_sentences, terms)
     if not list_mode:
-        picked = _pick_greedy(ranked, terms, max_sentences, picked)
+        pool = [c for c in ranked if _names_all(c, key)] if key and picked else ranked
+        picked = _pick_greedy(pool, terms, max_sentences, picked)
     if shape.kind == "comparison" and not list_mode:
         picked = _cover_sides(picked, ranked, shape, max_sentences)
     if not list_mode:
@@ -291,16 +296,31 @@ def _has_rarest(c: Candidate, terms: dict[str, float], names: Sequence[str] = ()
     return rarest in bag or concept(rarest) in bag
 
 
+def _names_all(c: Candidate, names: Sequence[str]) -> bool:
+    """Does the unit (with its heading and label) name every one of `names`?"""
+    bag = concepts(_context_stems(c))
+    return all(t in bag or concept(t) in bag for t in names)
+
+
 def _pick_figures(question: str, ranked: list[Candidate], max_units: int,
-                  terms: dict[str, float]) -> tuple[list[Candidate], bool]:
+                  terms: dict[str, float]) -> tuple[list[Candidate], bool, list[str]]:
     """For 'how much/how many/how long': the best unit giving a figure of the asked kind,
     plus units of other passages that give a different figure for the same thing (they cover
-    the question about as well) - the guides do not always agree."""
+    the question about as well) - the guides do not always agree. When the question names
+    something specific ("India"), only units naming it give figures, and those names are
+    returned so that the rest of the answer keeps to them too."""
     kinds: Set[str] = asked_figures(question) - {"number"} or \
         frozenset({"money", "count", "percent", "duration"})
     with_fig = [c for c in ranked[:40] if _figure_values(c.unit.text, kinds)]
-    if not with_fig or with_fig[0].score < ranked[0].score * 0.5:
-        return [], False
+    names = [t for m in re.finditer(r"\b[A-Z][A-Za-z&]+\b", question) if m.start() > 0
+             or m.group(0).isupper() for t in stems(m.group(0))]
+    # "how many people work in BPO in India?": a figure of a unit that names India first
+    key = [t for t in names if terms.get(t, 0.0) >= NAME_WEIGHT]
+    named = [c for c in with_fig if key and _names_all(c, key)]
+    if named:
+        with_fig = named + [c for c in with_fig if c not in named]
+    elif not with_fig or with_fig[0].score < ranked[0].score * 0.5:
+        return [], False, []
     top = with_fig[0]
     picked = [top]
     # compare figures of one kind: the first of money, count, percent, duration the best
@@ -312,13 +332,13 @@ def _pick_figures(question: str, ranked: list[Candidate], max_units: int,
     top_kinds = set(kinds)
     seen = _figure_values(top.unit.text, kinds)
     top_subject = _subject_coverage(top, terms)
-    names = [t for m in re.finditer(r"\b[A-Z][A-Za-z&]+\b", question) if m.start() > 0
-             or m.group(0).isupper() for t in stems(m.group(0))]
     differing = False
     words = _words(top.unit.text)
     for c in with_fig[1:]:
         if len(picked) >= max_units:
             break
+        if named and c not in named:
+            continue  # another country's or company's figure answers another question
         if _subject_coverage(c, terms) < top_subject * 0.85 or c.score < top.score * 0.05:
             continue
         if c.unit.chunk.chunk_id == top.unit.chunk.chunk_id and \
@@ -339,7 +359,7 @@ def _pick_figures(question: str, ranked: list[Candidate], max_units: int,
             differing = True
         seen |= figs
         words += _words(c.unit.text)
-    return picked, differing
+    return picked, differing, key if named else []
 
 
 def _cover_sides(picked: list[Candidate], ranked: list[Candidate], shape: Shape,
@@ -372,9 +392,8 @@ def _render(picked: list[Candidate], shape: Shape, disagreement: bool, list_mode
             defs = [c for c in picked if c.features[DEFINES] > 0]
             if defs:
                 first = defs[0]
+        order.append(first)  # the best answer leads, then what its passage adds, in order
         for c in [first] + [c for c in picked if c is not first]:
-            if c in order:
-                continue
             order.extend(sorted((t for t in picked if t.unit.chunk.chunk_id ==
                                  c.unit.chunk.chunk_id and t not in order),
                                 key=lambda t: t.unit.position))

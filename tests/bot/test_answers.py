@@ -167,6 +167,16 @@ def test_market_size_question_cites_the_differing_figures(bot) -> None:  # type:
     _markers_match_citations(ans)
 
 
+def test_figure_question_about_a_named_country_keeps_to_that_country(bot) -> None:  # type: ignore[no-untyped-def]
+    """The hubs list gives every country's workforce; a question about one of them must not
+    lead with (or pad with) the others' figures."""
+    ans = bot.ask("How many people work in Mexico's BPO sector?")
+    assert not ans.abstained
+    first = ans.answer.split("[1]")[0]
+    assert "700k" in first, ans.answer
+    assert "1.7M" not in ans.answer and "5.4M" not in ans.answer, ans.answer
+
+
 def test_answers_are_short(bot) -> None:  # type: ignore[no-untyped-def]
     for q in ("What are the risks of BPO?", "What is an SLA in outsourcing?",
               "How long does a BPO transition take?"):
