@@ -34,6 +34,8 @@ WORD_BUDGET = 120
 LIST_WORD_BUDGET = 120
 """Soft limit for list answers."""
 MAX_LIST_ITEMS = 8
+SIDE_FLOOR = 0.3
+"""A unit scoring under this share of the best is not brought in to cover a side."""
 NAME_WEIGHT = 1.5
 """A name in the question weighing this much (idf) is specific ("India"; not "BPO"): a
 figure question about it takes its figure from a unit that names it."""
@@ -362,12 +364,27 @@ def _pick_figures(question: str, ranked: list[Candidate], max_units: int,
     return picked, differing, key if named else []
 
 
+def _labels_side(label: str, side: Sequence[str]) -> bool:
+    from .shape import Shape
+
+    return Shape("comparison", sides=(tuple(side),)).sides_labelled([label]) > 0
+
+
 def _cover_sides(picked: list[Candidate], ranked: list[Candidate], shape: Shape,
                  max_units: int) -> list[Candidate]:
     """Make sure each side of 'X vs Y' is covered by some picked unit."""
     out = list(picked)
     for side in shape.sides:
         need = set(side)
+        labelled = [c for c in ranked if c.unit.label and _labels_side(c.unit.label, side)
+                    and c.score >= ranked[0].score * SIDE_FLOOR]
+        if labelled and not any(c in out for c in labelled):
+            # a row or item labelled by the side ("BPO: Third-party vendor...") says what
+            # it is; a sentence that only mentions it does not
+            if len(out) >= max_units:
+                out = out[:-1]
+            out.append(labelled[0])
+            continue
         if any(need & _context_stems(c) for c in out):
             continue
         for c in ranked:
