@@ -418,6 +418,7 @@ def _render(picked: list[Candidate], shape: Shape, disagreement: bool, list_mode
     spans: dict[str, list[tuple[int, int]]] = {}
     hits: dict[str, Hit] = {}
     parts: list[str] = []
+    shown_label: tuple[str, str] = ("", "")
     for c in order:
         cid = c.unit.chunk.chunk_id
         if cid not in markers:
@@ -428,8 +429,10 @@ def _render(picked: list[Candidate], shape: Shape, disagreement: bool, list_mode
         end = c.unit.end if c.unit.kind == "row" or not list_mode else \
             c.unit.start + len(text) if c.unit.text.startswith(text) else c.unit.end
         spans.setdefault(cid, []).append((start, min(end, c.unit.end)))
-        if c.unit.label and c.unit.label.lower() not in text.lower():
-            text = f"{c.unit.label}: {text}"
+        if c.unit.label and c.unit.label.lower() not in text.lower() and \
+                (cid, c.unit.label) != shown_label:
+            text = f"{c.unit.label}: {text}"  # once for consecutive sentences of one item
+        shown_label = (cid, c.unit.label)
         if text and text[-1] not in ".!?":
             text += "."
         parts.append(f"{text} [{markers[cid]}]")
