@@ -34,6 +34,9 @@ WORD_BUDGET = 120
 LIST_WORD_BUDGET = 120
 """Soft limit for list answers."""
 MAX_LIST_ITEMS = 8
+LEAD_WORDS = 45
+"""A list answer opens with the best sentence outside the list if it scores above every item
+and is at most this long ("Check domain experience, security, SLAs..." before the steps)."""
 SIDE_FLOOR = 0.3
 """A unit scoring under this share of the best is not brought in to cover a side."""
 NAME_WEIGHT = 1.5
@@ -107,9 +110,15 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
     picked: list[Candidate] = []
     disagreement = False
     list_mode = False
+    lead: Candidate | None = None
     if shape.kind == "list":
         picked = _pick_list(ranked, shape)
         list_mode = bool(picked)
+        best = ranked[0]
+        if list_mode and best not in picked and best.unit.kind == "sentence" and \
+                best.score > max(c.score for c in picked) and \
+                _words(best.unit.text) <= LEAD_WORDS:
+            lead = best  # a sentence that answers the whole question opens the list
     key: list[str] = []
     if not picked and (shape.wants_number or asked_figures(question)):
         picked, disagreement, key = _pick_figures(question, ranked, max_sentences, terms)
@@ -120,7 +129,8 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
         picked = _cover_sides(picked, ranked, shape, max_sentences)
     if not list_mode:
         picked = _backfill_antecedents(picked, ranked)
-    return _render(picked, shape, disagreement, list_mode)
+    leads = _backfill_antecedents([lead], ranked) if lead is not None else []
+    return _render(leads + picked, shape, disagreement, list_mode, leads=len(leads))
 
 
 _ANAPHORIC = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both|the latter|"
@@ -396,8 +406,10 @@ def _cover_sides(picked: list[Candidate], ranked: list[Candidate], shape: Shape,
     return out
 
 
-def _render(picked: list[Candidate], shape: Shape, disagreement: bool, list_mode: bool
-            ) -> Composition:
+def _render(picked: list[Candidate], shape: Shape, disagreement: bool, list_mode: bool,
+            leads: int = 0) -> Composition:
+    """The answer text and citations; in list mode the first `leads` units are sentences
+    that open the list."""
     if not picked:
         return Composition("", (), ())
     order: list[Candidate] = []
@@ -436,7 +448,9 @@ def _render(picked: list[Candidate], shape: Shape, disagreement: bool, list_mode
         if text and text[-1] not in ".!?":
             text += "."
         parts.append(f"{text} [{markers[cid]}]")
-    if list_mode and len(parts) > 1:
+    if list_mode and leads and len(parts) > leads + 1:
+        body = " ".join(parts[:leads]) + "\n" + "\n".join(f"- {p}" for p in parts[leads:])
+    elif list_mode and len(parts) > 1:
         body = "\n".join(f"- {p}" for p in parts)
     else:
         body = " ".join(parts)

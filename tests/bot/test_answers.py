@@ -83,6 +83,17 @@ def test_list_question_returns_the_list_not_one_item(bot) -> None:  # type: igno
     _markers_match_citations(ans)
 
 
+def test_list_answer_opens_with_the_sentence_that_answers_the_whole_question(bot) -> None:  # type: ignore[no-untyped-def]
+    """The best sentence sits outside the list the question's noun points to: it opens the
+    answer (with the sentence its "These nations" refers to), then the list."""
+    ans = bot.ask("What are the emerging destinations for BPO?")
+    assert not ans.abstained
+    lead, _, rest = ans.answer.partition("\n- ")
+    assert "Bulgaria" in lead and "Colombia" in lead, ans.answer
+    assert rest, "the list still follows"
+    _markers_match_citations(ans)
+
+
 def test_pricing_question_is_answered_with_the_figures(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("How much does offshore support cost per hour?")
     assert not ans.abstained
