@@ -15,7 +15,8 @@ from functools import lru_cache
 
 from ingest.text import STOPWORDS, normalize, stem, words
 
-__all__ = ["ACRONYMS", "Turn", "content_query", "dense_query", "expand_query", "standalone_query"]
+__all__ = ["ACRONYMS", "Turn", "content_query", "dense_query", "expand_query", "resolve_ordinal",
+           "standalone_query"]
 
 ACRONYMS: dict[str, str] = {
     "bpo": "business process outsourcing",
@@ -261,12 +262,73 @@ def is_follow_up(question: str) -> bool:
     return len(own) <= 1
 
 
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+             "4th": 3, "fifth": 4, "5th": 4, "last": -1, "former": 0, "latter": -1}
+_ORDINAL_REF = re.compile(
+    r"\bthe\s+(?P<n>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|former|latter)"
+    r"(?:\s+(?:one|ones|option|model|item|point|type|kind|choice|approach|risk|vendor|company|"
+    r"provider|firm|country|law|standard|step|benefit|idea)s?\b|(?=\s*(?:[?.!,;)]|$)))",
+    re.IGNORECASE)
+""""the second one", "the last option", "the former": a pointer into the list the previous
+answer gave. An ordinal followed by another noun ("the first contact...") is not one."""
+_LIST_LEAD = re.compile(r"^.*?\b(?:are|is|include|includes|including|were|mainly|namely|"
+                        r"chiefly|:)\s+", re.IGNORECASE)
+_MARKERS = re.compile(r"\s*\[\d+\]")
+
+
+def _enumerated(answer: str) -> list[str]:
+    """The items an answer lists, in order: its bullet lines (each by its label, if it has
+    one), else the comma/'and' separated items of its first sentence that lists any."""
+    text = _MARKERS.sub("", answer)
+    bullets = [re.sub(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+", "", ln).strip()
+               for ln in text.splitlines() if re.match(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+", ln)]
+    if len(bullets) >= 2:
+        return [re.split(r":\s|\.\s|\s[-\u2013\u2014]\s", b, maxsplit=1)[0].strip()
+                for b in bullets]
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if not _LIST_SEP.search(sentence):
+            continue
+        body = sentence.split(":", 1)[1] if ":" in sentence[:80] else sentence
+        m = _LIST_LEAD.match(body.split(",", 1)[0])
+        if m and _LIST_SEP.search(body[m.end():]):  # "The big ones are a, b and c"
+            body = body[m.end():]
+        parts = [re.split(r"\s+(?:are|is|was|were|has|have)\s+", p, maxsplit=1)[0].strip(" .")
+                 for p in _LIST_SEP.split(body)]
+        parts = [p for p in parts if p and len(p.split()) <= 10]
+        if len(parts) >= 2:
+            return parts
+    return []
+
+
+_LIST_SEP = re.compile(r",\s*(?:and\s+|or\s+)?|\s+and\s+|;\s*")
+
+
+def resolve_ordinal(question: str, history: Sequence[Turn]) -> str:
+    """The question with "the second one" replaced by the second item of the previous
+    answer's list ("What's the catch with the second one?" after "FTE, time & materials,
+    outcome-based and hybrids" -> "What's the catch with time & materials?"); unchanged
+    when there is no such pointer or no list to point into."""
+    m = _ORDINAL_REF.search(question)
+    if not m:
+        return question
+    answers = [t.content for t in history if t.role == "assistant" and t.content.strip()]
+    if not answers:
+        return question
+    items = _enumerated(answers[-1])
+    k = _ORDINALS[m.group("n").lower()]
+    if not items or k >= len(items):
+        return question
+    return question[:m.start()] + items[k] + question[m.end():]
+
+
 def standalone_query(question: str, history: Sequence[Turn]) -> str:
-    """A retrieval query that stands alone: the question plus the topic of earlier turns."""
+    """A retrieval query that stands alone: the question plus the topic of earlier turns
+    (and a pointer such as "the second one" replaced by what it points to)."""
     question = normalize(question)
     users = [t.content for t in history if t.role == "user" and t.content.strip()]
     if not users or not is_follow_up(question):
         return question
+    question = resolve_ordinal(question, history)
     own = set(_topic_words(question))
     topic: list[str] = []
     for prev in reversed(users[-2:]):

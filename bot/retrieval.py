@@ -123,6 +123,11 @@ class HybridRetriever:
         if question and normalize(question) != normalize(query):
             qvecs.append(self.embedder.embed_query(dense_query(question,
                                                               self.gen.lexical.df_ratio)))
+        shape = question_shape(question or query)
+        if shape.kind == "definition" and shape.subject_text:
+            canonical = f"What is {shape.subject_text}?"
+            if normalize(canonical) != normalize(question or query):
+                qvecs.append(self.embedder.embed_query(canonical))
         dense_all: dict[str, float] = {}
         for qv in qvecs:
             for cid, sim in self.gen.store.query(qv, self.candidates):
@@ -149,7 +154,6 @@ class HybridRetriever:
                 break
             lex_rank[int(i)] = r
             fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + r + 1)
-        shape = question_shape(question or query)
         if shape.kind == "definition":
             for i in self._top_lexical(list(shape.subject), DEFINITION_CANDIDATES):
                 fused.setdefault(i, 0.0)

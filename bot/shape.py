@@ -82,6 +82,9 @@ class Shape:
     wants_duration: bool = False
     list_terms: tuple[str, ...] = ()
     """For list questions: stems of the thing listed and its synonyms ("risk", "challeng"...)."""
+    subject_text: str = ""
+    """For definitions: the thing to define as written, without filler ("business process
+    outsourcing" in "I need a one-line definition of business process outsourcing for...")."""
 
     def sides_labelled(self, labels: list[str]) -> float:
         """For a comparison: the share of its sides that label a row, item or heading among
@@ -159,12 +162,12 @@ def _definition_heads(text: str) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(_side(p)) for p in parts)
 
 
-def _subject(text: str) -> tuple[str, ...]:
+def _subject_text(text: str) -> str:
     """The thing a definition question asks about, without filler ("in plain English", "for
     a prospect who...")."""
     from .query import content_query
 
-    return _side(_SUBJECT_FILLER.sub(" ", content_query(text)).strip() or text)
+    return " ".join(_SUBJECT_FILLER.sub(" ", content_query(text)).split()) or text
 
 
 @lru_cache(maxsize=4096)
@@ -197,9 +200,10 @@ def question_shape(question: str) -> Shape:
                      list_terms=_list_terms(noun[-1] if noun else ""))
     m = _DEFINE.match(q) or _DEFINITION_OF.search(q)
     if m and (len(content) <= 6 or _DEFINITION_OF.search(q)) and not wants_number:
-        subject = _subject(m.group("x"))
+        subject_text = _subject_text(m.group("x"))
+        subject = _side(subject_text)
         if subject:
-            return Shape("definition", subject=subject)
+            return Shape("definition", subject=subject, subject_text=subject_text)
     if wants_number:
         return Shape("numeric", wants_number=True, wants_duration=wants_duration)
     if _YESNO.match(q):

@@ -111,6 +111,28 @@ def test_follow_up_retrieval_query_carries_the_earlier_topic(bot) -> None:  # ty
     assert "30-80" in ans.answer.replace("\u2013", "-"), ans.answer
 
 
+def test_follow_up_about_an_item_of_the_previous_answer_retrieves_that_item(bot) -> None:  # type: ignore[no-untyped-def]
+    history = [{"role": "user", "content": "What are the main risks of outsourcing?"},
+               {"role": "assistant",
+                "content": "Data security, vendor lock-in, hidden costs and quality drift."}]
+    ans = bot.ask("How do I avoid the second one?", history)
+    assert "vendor lock-in" in ans.retrieval_query.lower(), ans.retrieval_query
+    assert not ans.abstained
+    assert "SOPs" in ans.answer, ans.answer  # the lock-in row's mitigation
+    _markers_match_citations(ans)
+
+
+def test_definition_asked_inside_a_longer_request_is_answered(bot) -> None:  # type: ignore[no-untyped-def]
+    """The words around the subject ("for a client deck") say nothing about which passage
+    defines it: the subject alone ("What is ...?") is searched as well."""
+    ans = bot.ask("Could you write me a short definition of knowledge process outsourcing "
+                  "for a client deck?")
+    assert not ans.abstained, ans.answer
+    first = ans.answer.split("[1]")[0]
+    assert "KPO" in first or "Knowledge" in first, ans.answer
+    assert "knowledge-intensive" in ans.answer, ans.answer
+
+
 @pytest.mark.parametrize("question", [
     "What's the typical hourly rate for BPO agents in Vietnam?",
     "What's Teleperformance's annual revenue?",

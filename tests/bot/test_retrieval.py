@@ -94,3 +94,32 @@ def test_company_size_is_searched_in_the_guides_terms(question: str, added: str)
 def test_a_mid_sized_headcount_adds_no_size_words() -> None:
     q = expand_query("We run a 200-person contact centre")
     assert "small business" not in q and "enterprise" not in q
+
+
+@pytest.mark.parametrize(("answer", "question", "resolved"), [
+    ("Mainly FTE (dedicated headcount), time & materials, outcome-based pricing, and hybrids.",
+     "What's the downside of the second one?", "What's the downside of time & materials?"),
+    ("The big ones are data security, hidden costs, vendor lock-in and quality drift.",
+     "how do we guard against the last one?", "how do we guard against quality drift?"),
+    ("Teleperformance and Concentrix are the two largest CX outsourcers.",
+     "Where is the second one based?", "Where is Concentrix based?"),
+    ("- Lower cost: fees replace salaries. [1]\n- Focus on core work. Hours return. [1]",
+     "tell me more about the first one", "tell me more about Lower cost"),
+])
+def test_ordinal_follow_up_points_into_the_previous_answers_list(
+        answer: str, question: str, resolved: str) -> None:
+    from bot.query import Turn, resolve_ordinal
+
+    history = [Turn("user", "an earlier question"), Turn("assistant", answer)]
+    assert resolve_ordinal(question, history) == resolved
+
+
+@pytest.mark.parametrize("question", [
+    "ok and for first contact resolution?",  # 'first' qualifies a noun, it points nowhere
+    "What's the second biggest hub?",
+])
+def test_ordinal_that_names_something_else_is_left_alone(question: str) -> None:
+    from bot.query import Turn, resolve_ordinal
+
+    history = [Turn("user", "x"), Turn("assistant", "India, the Philippines and Mexico.")]
+    assert resolve_ordinal(question, history) == question
