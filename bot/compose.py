@@ -48,6 +48,8 @@ STRONG = 0.0
 """Units scoring at least this share of the best are added (budget permitting)."""
 NOVEL = 0.15
 """Other units are added when they cover this much of the question's still-uncovered terms."""
+SAME_PASSAGE = 0.8
+"""A unit of a passage the answer already uses competes at this share of its score."""
 @dataclass(frozen=True)
 class Composition:
     """An extractive answer before it is wrapped into an `Answer`."""
@@ -83,7 +85,8 @@ def rank_units(question: str, query: str, hits: Sequence[Hit], idf: Callable[[st
             _RANKER = UnitRanker.default()
         ranker = _RANKER
     shape = question_shape(question)
-    return ranker.score(candidates(hits, query_terms(query, idf), shape, question))
+    scored = ranker.score(candidates(hits, query_terms(query, idf), shape, question))
+    return [c for c in scored if not c.unit.about_document] or scored
 
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> float:
@@ -122,6 +125,8 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
     key: list[str] = []
     if not picked and (shape.wants_number or asked_figures(question)):
         picked, disagreement, key = _pick_figures(question, ranked, max_sentences, terms)
+    if not picked and shape.kind == "comparison":
+        picked = _side_by_side(ranked, shape)
     if not list_mode:
         pool = [c for c in ranked if _names_all(c, key)] if key and picked else ranked
         picked = _pick_greedy(pool, terms, max_sentences, picked)
@@ -157,18 +162,21 @@ def _context_stems(c: Candidate) -> frozenset[str]:
 
 def _pick_greedy(ranked: list[Candidate], terms: dict[str, float], max_units: int,
                  start: Sequence[Candidate] = ()) -> list[Candidate]:
+    """Add the best units under the word budget, skipping near-repeats. A unit from a passage
+    the answer already uses competes at `SAME_PASSAGE` of its score: another passage's
+    nearly-as-good point serves a reader better than a fourth sentence of the first one, and
+    shows where the other guides say it."""
     picked = list(start) or [ranked[0]]
     first = ranked[0]
     covered: set[str] = set().union(*(_context_stems(c) for c in picked))
     words = sum(_words(c.unit.text) for c in picked)
     total = sum(terms.values()) or 1.0
-    for c in ranked:
-        if c in picked:
-            continue
-        if len(picked) >= max_units:
-            break
-        if c.score < first.score * FLOOR:
-            break
+    rest = [c for c in ranked if c not in picked and c.score >= first.score * FLOOR]
+    while rest and len(picked) < max_units:
+        used = {p.unit.chunk.chunk_id for p in picked}
+        c = max(rest, key=lambda c: c.score * (SAME_PASSAGE if c.unit.chunk.chunk_id in used
+                                               else 1.0))
+        rest.remove(c)
         n = _words(c.unit.text)
         if words + n > WORD_BUDGET:
             continue
@@ -176,13 +184,17 @@ def _pick_greedy(ranked: list[Candidate], terms: dict[str, float], max_units: in
             continue
         new = sum(w for t, w in terms.items() if t in c.unit.stems and t not in covered) / total
         strong = c.score >= first.score * STRONG
-        adjacent = any(p.unit.chunk.chunk_id == c.unit.chunk.chunk_id
-                       and abs(p.unit.position - c.unit.position) == 1 for p in picked)
-        if strong or new >= NOVEL or (adjacent and c.score >= first.score * 0.5):
+        if strong or new >= NOVEL or (_adjacent(c, picked) and c.score >= first.score * 0.5):
             picked.append(c)
             covered |= _context_stems(c)
             words += n
     return picked
+
+
+def _adjacent(c: Candidate, picked: Sequence[Candidate]) -> bool:
+    """Is `c` the sentence right before or after a picked unit of the same passage?"""
+    return any(p.unit.chunk.chunk_id == c.unit.chunk.chunk_id
+               and abs(p.unit.position - c.unit.position) == 1 for p in picked)
 
 
 def _list_groups(ranked: list[Candidate]) -> list[list[Candidate]]:
@@ -378,6 +390,28 @@ def _labels_side(label: str, side: Sequence[str]) -> bool:
     from .shape import Shape
 
     return Shape("comparison", sides=(tuple(side),)).sides_labelled([label]) > 0
+
+
+def _side_by_side(ranked: list[Candidate], shape: Shape) -> list[Candidate]:
+    """For "X vs Y": the rows (or items) of one passage labelled X and Y - a comparison
+    table answers side by side - from the passage whose labelled units score best; none
+    when no passage labels every side."""
+    by_chunk: dict[str, list[Candidate]] = {}
+    for c in ranked:
+        if c.unit.label:
+            by_chunk.setdefault(c.unit.chunk.chunk_id, []).append(c)
+    best: list[Candidate] = []
+    for units in by_chunk.values():
+        rows = []
+        for side in shape.sides:
+            row = next((c for c in units if _labels_side(c.unit.label, side)), None)
+            if row is None or row in rows:
+                break
+            rows.append(row)
+        else:
+            if sum(c.score for c in rows) > sum(c.score for c in best):
+                best = rows
+    return best
 
 
 def _cover_sides(picked: list[Candidate], ranked: list[Candidate], shape: Shape,

@@ -93,6 +93,28 @@ class Candidate:
     features: tuple[float, ...]
 
 
+SIDES = RERANK_FEATURES.index("sides")
+SIDE_BY_SIDE_RANK = 2
+"""Where a passage labelling every side of a comparison goes when it ranked below `k`."""
+
+
+def _keep_side_by_side(scored: list[tuple[float, Candidate]], k: int
+                       ) -> list[tuple[float, Candidate]]:
+    """For "X vs Y": a table or list with a row or item for X and one for Y answers it side
+    by side, however its rows' wording scores against the question's. When none ranks in
+    the top `k`, the best such passage is moved up to rank `SIDE_BY_SIDE_RANK` + 1."""
+    if any(c.features[SIDES] >= 1.0 for _, c in scored[:k]):
+        return scored
+    j = next((j for j, (_, c) in enumerate(scored) if c.features[SIDES] >= 1.0), None)
+    if j is None:
+        return scored
+    at = min(SIDE_BY_SIDE_RANK, k - 1)
+    item = scored.pop(j)
+    score = scored[at][0] if at < len(scored) else item[0]
+    scored.insert(at, (score, item[1]))
+    return scored
+
+
 def _is_stub(text: str) -> bool:
     """Page furniture rather than a passage: short and without a sentence ending in a period."""
     return len(text) < STUB_CHARS and not re.search(r"\w[.!?](?:\s|$)", text)
@@ -157,6 +179,10 @@ class HybridRetriever:
         if shape.kind == "definition":
             for i in self._top_lexical(list(shape.subject), DEFINITION_CANDIDATES):
                 fused.setdefault(i, 0.0)
+        elif shape.kind == "comparison":  # a table or list with a row for each side
+            for i in self._top_lexical([t for side in shape.sides for t in side],
+                                       DEFINITION_CANDIDATES):
+                fused.setdefault(i, 0.0)
         if not fused:
             return []
         max_lex = float(max(lex[i] for i in fused)) or 1.0
@@ -173,7 +199,9 @@ class HybridRetriever:
             uv = self.gen.unit_vectors_of(idx)
             sims = tuple(float(x) for x in np.max(np.asarray(uv) @ qmat.T, axis=1)) \
                 if len(uv) else ()
-            top2 = sorted(sims, reverse=True)[:2] or [dsim]
+            # a sentence about the document ("By the end of this article...") says nothing
+            top2 = sorted((x for x, u in zip(sims, units_of(chunk), strict=False)
+                           if not u.about_document), reverse=True)[:2] or [dsim]
             heading = chunk_heading_stems(chunk)
             head_cov = sum(w for t, w in q_terms.items() if t in heading) / q_total
             feats = (top2[0], top2[-1], dsim, float(lex[idx]) / max_lex, f / max_fused,
@@ -202,6 +230,7 @@ class HybridRetriever:
         w = np.asarray(self.reranker.weights)
         scored = sorted(((float(np.dot(w, c.features)), c) for c in pool),
                         key=lambda t: (-t[0], t[1].index))
+        scored = _keep_side_by_side(scored, k)
         return [Hit(chunk=self.gen.chunks[c.index], score=s, dense=c.dense, lexical=c.lexical,
                     rank=rank, unit_sims=c.unit_sims)
                 for rank, (s, c) in enumerate(scored[:k])]

@@ -16,7 +16,21 @@ _COMPARE = [
     re.compile(r"\bhow (?:is|are|does|do)\s+(?P<x>.+?)\s+(?:differ|different)\s+(?:from|to|than)\s+(?P<y>.+?)[?.!]*$", re.I),
     re.compile(r"\b(?:is|are)\s+(?P<x>.+?)\s+(?:the same as|same thing as|different from|a type of|a kind of|part of|like)\s+(?P<y>.+?)[?.!]*$", re.I),
     re.compile(r"\bcompare\s+(?P<x>.+?)\s+(?:and|with|to|vs\.?)\s+(?P<y>.+?)[?.!]*$", re.I),
+    re.compile(r"\bhow (?:does|do|is|are|would|will)\s+(?P<x>.+?)\s+(?:compare|stack up|measure up)"
+               r"\s+(?:to|with|against)\s+(?P<y>.+?)[?.!]*$", re.I),
 ]
+_SIDE_LEAD = re.compile(r"^(?:(?:hiring|using|choosing|picking|getting|going with|working with|"
+                        r"signing (?:up )?with|outsourcing to|partnering with|engaging|buying)\s+)?"
+                        r"(?:(?:a|an|the|our own|your own|my own)\s+)?", re.I)
+_SIDE_TAIL = re.compile(r"(?<=\w)\s+(?:providers?|ones?|options?|firms?|compan(?:y|ies)|vendors?|"
+                        r"partners?|teams?)\s*$", re.I)
+"""How a side is approached ("hiring a virtual assistant", "using a BPO") and what kind of
+thing it is ("nearshore providers", "offshore ones") are not the side: the guides label
+their rows "Virtual assistant", "BPO", "Nearshore"."""
+
+
+def _side_text(text: str) -> str:
+    return _SIDE_TAIL.sub("", _SIDE_LEAD.sub("", text.strip())).strip()
 _CLAUSE = re.compile(r"\s*[,;:]\s*|\s+[-\u2013\u2014]\s+|(?<=\w)[.?!]\s+")
 _DEFINE = re.compile(
     r"^\s*(?:so\s+|and\s+|ok(?:ay)?,?\s+)?(?:what(?:'s| is| are| does)|define|meaning of|explain|who (?:is|are))\b"
@@ -179,8 +193,8 @@ def question_shape(question: str) -> Shape:
         m = pat.search(q)
         if m:
             # "With a VA vs a BPO, who manages the work?": the sides end at the clause
-            xs = _CLAUSE.split(m.group("x"))[-1].strip()
-            ys = _CLAUSE.split(m.group("y"))[0].strip()
+            xs = _side_text(_CLAUSE.split(m.group("x"))[-1])
+            ys = _side_text(_CLAUSE.split(m.group("y"))[0])
             x, y = _side(xs), _side(ys)
             if x and y and set(x) != set(y) and len(xs.split()) <= 8 and len(ys.split()) <= 8:
                 return Shape("comparison", sides=(x, y), wants_number=wants_number,

@@ -19,6 +19,9 @@ __all__ = ["Unit", "chunk_heading_stems", "unit_embed_text", "units_of"]
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u25aa\u25cf\u25e6\u2023\u2043]|\d{1,2}[.)])\s+")
 _LABEL = re.compile(r"^([^:.;!?]{2,70}):\s")
 _NUM = re.compile(r"\d")
+_META = re.compile(r"\b(?:this|the next) (?:article|post|blog(?: post)?|guide|section|piece)\b|"
+                   r"\bread on\b|\blet(?:'s| us) (?:take|look|dive)\b|\bby the end of this\b|"
+                   r"\bcheck out (?:these|this|our)\b", re.I)
 MAX_ITEM_CHARS = 240
 """A list item up to this long is one unit; a longer one is split into sentences."""
 
@@ -46,6 +49,13 @@ class Unit:
     """The item's lead (`Label: ...`), the table row's first cell, or the heading it opens."""
     context: str = ""
     """The nearest heading or FAQ question above the unit inside its chunk (or the section)."""
+
+    @cached_property
+    def about_document(self) -> bool:
+        """Does the unit talk about the document rather than its subject ("By the end of
+        this article, you will...", "Read on to learn more"), or only lead into a list
+        ("...they hire BPOs to:")? Such a unit answers nothing on its own."""
+        return bool(_META.search(self.text)) or self.text.rstrip().endswith(":")
 
     @cached_property
     def label_stems(self) -> frozenset[str]:

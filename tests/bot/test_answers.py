@@ -74,6 +74,38 @@ def test_comparison_inside_a_longer_question_is_still_a_comparison() -> None:
     assert shape.sides_labelled(["Virtual assistant", "Outsourcing (general)"]) == 0.5
 
 
+def test_comparison_with_a_table_row_for_each_side_answers_side_by_side(bot) -> None:  # type: ignore[no-untyped-def]
+    ans = bot.ask("How does hiring a virtual assistant compare with a BPO?")
+    assert not ans.abstained
+    lines = ans.answer.split("[1]")
+    assert lines[0].startswith("Virtual assistant \u2014"), ans.answer
+    assert lines[1].strip().startswith("BPO \u2014"), ans.answer
+    _markers_match_citations(ans)
+
+
+@pytest.mark.parametrize(("question", "sides"), [
+    ("How do nearshore providers stack up against offshore ones?", ({"nearshor"}, {"offshor"})),
+    ("What's the difference between hiring a virtual assistant and using a BPO?",
+     ({"virtual", "assist", "va"}, {"bpo", "busi", "process", "outsourc"})),
+])
+def test_comparison_sides_are_the_things_compared(question: str, sides: tuple[set[str], ...]
+                                                  ) -> None:
+    from bot.shape import question_shape
+
+    shape = question_shape(question)
+    assert shape.kind == "comparison"
+    assert tuple(set(s) for s in shape.sides) == sides
+
+
+def test_sentence_about_the_document_is_never_an_answer(bot) -> None:  # type: ignore[no-untyped-def]
+    """flowz's 'By the end of this article, you will understand why hiring virtual assistants
+    is the best way...' is the closest sentence to many VA questions and answers none."""
+    for question in ("Should I hire virtual assistants instead of a BPO?",
+                     "What's the point of a virtual assistant?"):
+        ans = bot.ask(question)
+        assert "this article" not in ans.answer and "Read on" not in ans.answer, ans.answer
+
+
 def test_list_question_returns_the_list_not_one_item(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("What are the steps to choose a BPO provider?")
     assert not ans.abstained
