@@ -42,6 +42,9 @@ SIDE_FLOOR = 0.3
 NAME_WEIGHT = 1.5
 """A name in the question weighing this much (idf) is specific ("India"; not "BPO"): a
 figure question about it takes its figure from a unit that names it."""
+NAMED_LEAD = 0.3
+"""A unit naming the place or company a question is about leads when it scores this share
+of the best unit (acronyms - KPO, SLA, RPA - are not names here: they name the topic)."""
 FLOOR = 0.0
 """Units scoring under this share of the best unit's score are never added."""
 STRONG = 0.0
@@ -127,6 +130,8 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
         picked, disagreement, key = _pick_figures(question, ranked, max_sentences, terms)
     if not picked and shape.kind == "comparison":
         picked = _side_by_side(ranked, shape)
+    if not picked and shape.kind != "comparison" and not list_mode:
+        key, picked = _named_lead(question, ranked, terms)
     if not list_mode:
         pool = [c for c in ranked if _names_all(c, key)] if key and picked else ranked
         picked = _pick_greedy(pool, terms, max_sentences, picked)
@@ -139,7 +144,11 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
 
 
 _ANAPHORIC = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both|the latter|"
-                        r"the former|the last point|the first|the same|here|there)\b", re.I)
+                        r"the former|the last point|the first|the same|"
+                        r"here(?!\s+(?:is|are)\b)|there(?!\s+(?:is|are|was|were|will|has|have|"
+                        r"may|might|can|could|should|would|must)\b))\b", re.I)
+"""Openings that lean on the sentence before ("This...", "It..."), not the existential
+"There is/are/will be" of a self-contained sentence."""
 
 
 def _backfill_antecedents(picked: list[Candidate], ranked: list[Candidate]) -> list[Candidate]:
@@ -320,6 +329,26 @@ def _has_rarest(c: Candidate, terms: dict[str, float], names: Sequence[str] = ()
     return rarest in bag or concept(rarest) in bag
 
 
+def _named_lead(question: str, ranked: list[Candidate], terms: dict[str, float]
+                ) -> tuple[list[str], list[Candidate]]:
+    """A question about a named place or company ("Is outsourcing to the Philippines a good
+    idea?") is answered from units that name it, the best of them first, when one scores at
+    least `NAMED_LEAD` of the best unit. Returns the names' stems and the lead (or nothing)."""
+    proper = [t for m in re.finditer(r"\b[A-Z][a-z]+[A-Za-z]*\b", question) if m.start() > 0
+              for t in stems(m.group(0))]
+    key = [t for t in proper if terms.get(t, 0.0) >= NAME_WEIGHT]
+    named = next((c for c in ranked if key and _names_all(c, key)), None)
+    if named is None or named.score < ranked[0].score * NAMED_LEAD:
+        return [], []
+    return key, [named]
+
+
+def _names(question: str) -> list[str]:
+    """Stems of the capitalised words and acronyms of a question (not its first word)."""
+    return [t for m in re.finditer(r"\b[A-Z][A-Za-z&]+\b", question) if m.start() > 0
+            or m.group(0).isupper() for t in stems(m.group(0))]
+
+
 def _names_all(c: Candidate, names: Sequence[str]) -> bool:
     """Does the unit (with its heading and label) name every one of `names`?"""
     bag = concepts(_context_stems(c))
@@ -336,8 +365,7 @@ def _pick_figures(question: str, ranked: list[Candidate], max_units: int,
     kinds: Set[str] = asked_figures(question) - {"number"} or \
         frozenset({"money", "count", "percent", "duration"})
     with_fig = [c for c in ranked[:40] if _figure_values(c.unit.text, kinds)]
-    names = [t for m in re.finditer(r"\b[A-Z][A-Za-z&]+\b", question) if m.start() > 0
-             or m.group(0).isupper() for t in stems(m.group(0))]
+    names = _names(question)
     # "how many people work in BPO in India?": a figure of a unit that names India first
     key = [t for t in names if terms.get(t, 0.0) >= NAME_WEIGHT]
     named = [c for c in with_fig if key and _names_all(c, key)]

@@ -106,6 +106,26 @@ def test_sentence_about_the_document_is_never_an_answer(bot) -> None:  # type: i
         assert "this article" not in ans.answer and "Read on" not in ans.answer, ans.answer
 
 
+def test_question_about_a_named_country_is_answered_about_it(bot) -> None:  # type: ignore[no-untyped-def]
+    """'good idea' matched the FAQ 'Is BPO a good idea for small businesses?' best; the
+    answer must be about the Philippines, from the units that name it."""
+    ans = bot.ask("Is outsourcing to the Philippines a good idea?")
+    assert not ans.abstained
+    first = ans.answer.split("[1]")[0]
+    assert "Philippines" in first, ans.answer
+    assert "SME" not in ans.answer, ans.answer
+    _markers_match_citations(ans)
+
+
+def test_existential_there_is_not_a_pointer_to_the_sentence_before() -> None:
+    from bot.compose import _ANAPHORIC
+
+    assert not _ANAPHORIC.match("There will always be a need for low-wage workers.")
+    assert not _ANAPHORIC.match("There are three delivery models.")
+    assert _ANAPHORIC.match("These nations offer lower costs.")
+    assert _ANAPHORIC.match("There, the provider runs the centre.")
+
+
 def test_list_question_returns_the_list_not_one_item(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("What are the steps to choose a BPO provider?")
     assert not ans.abstained
