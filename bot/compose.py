@@ -125,6 +125,8 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
                 best.score > max(c.score for c in picked) and \
                 _words(best.unit.text) <= LEAD_WORDS:
             lead = best  # a sentence that answers the whole question opens the list
+        if list_mode and lead is None:
+            lead = _faq_answer(question, ranked, picked)
     key: list[str] = []
     if not picked and (shape.wants_number or asked_figures(question)):
         picked, disagreement, key = _pick_figures(question, ranked, max_sentences, terms)
@@ -167,6 +169,34 @@ def _backfill_antecedents(picked: list[Candidate], ranked: list[Candidate]) -> l
 
 def _context_stems(c: Candidate) -> frozenset[str]:
     return c.unit.stems | c.unit.label_stems
+
+
+FAQ_MATCH = 0.8
+"""Share of a FAQ question's content words the user's question must contain for the FAQ's
+answer to be the answer to it ("How do I choose a BPO provider?" in the guides' FAQ)."""
+FAQ_RANK = 3
+"""...and the FAQ must be among this many best passages."""
+
+
+def _faq_answer(question: str, ranked: list[Candidate], picked: Sequence[Candidate]
+                ) -> Candidate | None:
+    """The opening sentence of a guide's FAQ answer whose question is the user's own (its
+    content words nearly all in the user's question), when short: it answers the question
+    as a whole, so it opens a list answer ("Check domain experience, security, SLAs..."
+    before the steps)."""
+    asked = set(stems(question))
+    for c in ranked:
+        u = c.unit
+        if u.chunk.kind != "faq" or c.hit.rank >= FAQ_RANK or u.kind != "sentence" or \
+                c in picked or _words(u.text) > LEAD_WORDS or not u.context.endswith("?"):
+            continue
+        faq = set(stems(u.context))
+        first = min((x.unit.position for x in ranked if x.unit.chunk.chunk_id == u.chunk.chunk_id),
+                    default=u.position)
+        if len(faq) >= 2 and u.position == first and \
+                len(faq & asked) >= FAQ_MATCH * len(faq):
+            return c
+    return None
 
 
 def _pick_greedy(ranked: list[Candidate], terms: dict[str, float], max_units: int,

@@ -126,6 +126,17 @@ def test_existential_there_is_not_a_pointer_to_the_sentence_before() -> None:
     assert _ANAPHORIC.match("There, the provider runs the centre.")
 
 
+def test_the_guides_own_faq_answer_opens_a_list_answer(bot) -> None:  # type: ignore[no-untyped-def]
+    """catalyst's FAQ asks this very question and answers it in one sentence; the steps of
+    another guide follow it."""
+    ans = bot.ask("How do we choose a BPO provider?")
+    assert not ans.abstained
+    lead, _, rest = ans.answer.partition("\n- ")
+    assert lead.startswith("Check relevant domain experience"), ans.answer
+    assert rest, "the steps still follow"
+    _markers_match_citations(ans)
+
+
 def test_list_question_returns_the_list_not_one_item(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("What are the steps to choose a BPO provider?")
     assert not ans.abstained
