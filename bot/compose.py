@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 from ingest.text import sentence_spans, stems
-from ingest.units import Unit, units_of
+from ingest.units import Unit, table_header, units_of
 
 from .answer import Citation
 from .lexicon import asked_figures, concept, concepts, figure_kinds
@@ -452,24 +452,42 @@ def _labels_side(label: str, side: Sequence[str]) -> bool:
 
 def _side_by_side(ranked: list[Candidate], shape: Shape) -> list[Candidate]:
     """For "X vs Y": the rows (or items) of one passage labelled X and Y - a comparison
-    table answers side by side - from the passage whose labelled units score best; none
-    when no passage labels every side."""
+    table answers side by side - from the passage whose labelled units score best; or, in a
+    table with a column for X and one for Y, its best row; none when no passage labels
+    every side."""
     by_chunk: dict[str, list[Candidate]] = {}
     for c in ranked:
         if c.unit.label:
             by_chunk.setdefault(c.unit.chunk.chunk_id, []).append(c)
-    best: list[Candidate] = []
+    columns = next((c for c in ranked if c.unit.kind == "row" and
+                    shape.sides_labelled(list(table_header(c.unit.chunk))) >= 1.0), None)
+    best: list[Candidate] = [columns] if columns is not None else []
+    best_key = (0, sum(c.score for c in best))
     for units in by_chunk.values():
         rows = []
         for side in shape.sides:
             row = next((c for c in units if _labels_side(c.unit.label, side)), None)
             if row is None or row in rows:
                 break
+            # an item split into sentences: its first sentence says what the side is
+            row = min((c for c in units if c.unit.label == row.unit.label),
+                      key=lambda c: c.unit.position)
             rows.append(row)
         else:
-            if sum(c.score for c in rows) > sum(c.score for c in best):
-                best = rows
+            # rows labelled by the side itself ("Offshore") before rows whose label only
+            # mentions it ("India (offshore)")
+            exact = sum(1 for c, side in zip(rows, shape.sides, strict=True)
+                        if set(_label_stems(c.unit.label)) <= set(side))
+            key = (exact, sum(c.score for c in rows))
+            if key > best_key:
+                best, best_key = rows, key
     return best
+
+
+def _label_stems(label: str) -> tuple[str, ...]:
+    from .query import expand_query
+
+    return tuple(stems(expand_query(label)))
 
 
 def _cover_sides(picked: list[Candidate], ranked: list[Candidate], shape: Shape,

@@ -21,7 +21,7 @@ import numpy as np
 
 from ingest import Chunk, Generation, make_embedder
 from ingest.text import normalize, stems
-from ingest.units import chunk_heading_stems, units_of
+from ingest.units import chunk_heading_stems, table_header, units_of
 
 from .query import content_query, dense_query, expand_query
 from .shape import question_shape
@@ -210,7 +210,8 @@ class HybridRetriever:
                      float(chunk.kind == "faq"), float(_is_stub(chunk.text)),
                      float(shape.kind == "definition"
                            and any(shape.defined_by(u.text, u.label) for u in units_of(chunk))),
-                     shape.sides_labelled([u.label for u in units_of(chunk)])
+                     shape.sides_labelled([u.label for u in units_of(chunk)]
+                                          + list(table_header(chunk)))
                      if shape.kind == "comparison" else 0.0)
             out.append(Candidate(idx, dsim, float(lex[idx]), sims, feats))
         return out

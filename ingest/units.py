@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 from .chunking import Chunk, line_kind
 from .text import sentence_spans, stems
 
-__all__ = ["Unit", "chunk_heading_stems", "unit_embed_text", "units_of"]
+__all__ = ["Unit", "chunk_heading_stems", "table_header", "unit_embed_text", "units_of"]
 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u25aa\u25cf\u25e6\u2023\u2043]|\d{1,2}[.)])\s+")
 _LABEL = re.compile(r"^([^:.;!?]{2,70}):\s")
@@ -156,15 +156,24 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
+@lru_cache(maxsize=100_000)
+def table_header(chunk: Chunk) -> tuple[str, ...]:
+    """The column names of a table chunk ("Signal", "Lean toward a managed VA / small
+    team", "Lean toward full BPO"); empty for other chunks or a table without a header."""
+    if chunk.kind != "table":
+        return ()
+    rows = [ln for _, ln in _lines(chunk.text) if ln.strip().startswith("|")]
+    if len(rows) >= 2 and set(rows[1].replace("|", "").strip()) <= set("-: "):
+        return tuple(_cells(rows[0]))
+    return ()
+
+
 def _table_units(chunk: Chunk) -> list[Unit]:
     rows = [(s, ln) for s, ln in _lines(chunk.text) if ln.strip().startswith("|")]
     if not rows:
         return []
-    header: list[str] = []
-    body = rows
-    if len(rows) >= 2 and set(rows[1][1].replace("|", "").strip()) <= set("-: "):
-        header = _cells(rows[0][1])
-        body = rows[2:]
+    header = list(table_header(chunk))
+    body = rows[2:] if header else rows
     context = _last_section(chunk)
     out = []
     for pos, (s, ln) in enumerate(body):

@@ -83,7 +83,20 @@ def test_comparison_with_a_table_row_for_each_side_answers_side_by_side(bot) -> 
     _markers_match_citations(ans)
 
 
+def test_comparison_answered_by_a_table_with_a_column_for_each_side(bot) -> None:  # type: ignore[no-untyped-def]
+    """catalyst's SME-vs-enterprise table has the two options as columns ('Lean toward a
+    managed VA / small team', 'Lean toward full BPO'); its coverage row answers this."""
+    ans = bot.ask("Our support has to run around the clock in several languages. "
+                  "A managed VA or a full BPO?")
+    assert not ans.abstained
+    first = ans.answer.split("[1]")[0]
+    assert first.startswith("Coverage \u2014"), ans.answer
+    assert "24/7 or multi-language is essential" in first
+    _markers_match_citations(ans)
+
+
 @pytest.mark.parametrize(("question", "sides"), [
+    ("Why pick nearshore over offshore?", ({"nearshor"}, {"offshor"})),
     ("How do nearshore providers stack up against offshore ones?", ({"nearshor"}, {"offshor"})),
     ("What's the difference between hiring a virtual assistant and using a BPO?",
      ({"virtual", "assist", "va"}, {"bpo", "busi", "process", "outsourc"})),
