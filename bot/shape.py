@@ -16,6 +16,8 @@ _COMPARE = [
     re.compile(r"\bhow (?:is|are|does|do)\s+(?P<x>.+?)\s+(?:differ|different)\s+(?:from|to|than)\s+(?P<y>.+?)[?.!]*$", re.I),
     re.compile(r"\b(?:is|are)\s+(?P<x>.+?)\s+(?:the same as|same thing as|different from|a type of|a kind of|part of|like)\s+(?P<y>.+?)[?.!]*$", re.I),
     re.compile(r"\bcompare\s+(?P<x>.+?)\s+(?:and|with|to|vs\.?)\s+(?P<y>.+?)[?.!]*$", re.I),
+    re.compile(r"\b(?:is|are)\s+(?P<x>.+?)\s+and\s+(?P<y>.+?)\s+(?:interchangeable|the same(?: thing)?|"
+               r"synonyms?|different|distinct|related)\b", re.I),
     re.compile(r"\b(?:choose|chose|pick|prefer|go with|use|select|favou?r)\s+(?P<x>.+?)\s+"
                r"(?:over|rather than|instead of)\s+(?P<y>.+?)[?.!]*$", re.I),
     re.compile(r"\bhow (?:does|do|is|are|would|will)\s+(?P<x>.+?)\s+(?:compare|stack up|measure up)"

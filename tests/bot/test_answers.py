@@ -97,6 +97,8 @@ def test_comparison_answered_by_a_table_with_a_column_for_each_side(bot) -> None
 
 @pytest.mark.parametrize(("question", "sides"), [
     ("Why pick nearshore over offshore?", ({"nearshor"}, {"offshor"})),
+    ("Are LPO and KPO interchangeable?", ({"lpo", "legal", "process", "outsourc"},
+                                          {"kpo", "knowledg", "process", "outsourc"})),
     ("How do nearshore providers stack up against offshore ones?", ({"nearshor"}, {"offshor"})),
     ("What's the difference between hiring a virtual assistant and using a BPO?",
      ({"virtual", "assist", "va"}, {"bpo", "busi", "process", "outsourc"})),
