@@ -46,6 +46,8 @@ mis-encoded terminal or file: the tokenizer and UTF-8 output reject them)."""
 _HTML_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]{0,500}>")
 REFUSAL = "The guides don't cover this."
+RETRY_SECONDS = 1.0
+"""A published index generation that failed to open is tried again after this long."""
 FIGURE_TOP_K = 10
 """Passages retrieved for questions that ask for a figure (see `Bot.retrieve`)."""
 
@@ -105,7 +107,8 @@ class Bot:
             self._abstention = AbstentionModel(self._abstention.weights, self._abstention.bias,
                                                settings.abstain_threshold)
         self._lock = threading.Lock()
-        self._checked = time.monotonic()
+        self._pointer = self._pointer_stamp()
+        self._retry_at = 0.0
         self._generator: Any = make_generator(settings)
 
     def _retriever_for(self, generation: Generation) -> HybridRetriever:
@@ -136,19 +139,33 @@ class Bot:
     def generation(self) -> Generation:
         return self._gen
 
+    def _pointer_stamp(self) -> tuple[int, int, int] | None:
+        """Identity of the index's CURRENT pointer file (a publish replaces it: new inode)."""
+        try:
+            st = (self.settings.index_dir / "CURRENT").stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
     def refresh(self, *, force: bool = False) -> bool:
-        """Switch to a newer index generation if one was published. True if it switched."""
-        now = time.monotonic()
-        if not force and now - self._checked < 1.0:
+        """Switch to a newer index generation if one was published. True if it switched.
+
+        Called before every question. It costs one `stat` of the pointer file, which is read
+        only when it changed, so no answer comes from a generation an ingest has replaced (a
+        once-a-second check answered from a removed document right after a fast ingest). A
+        generation that fails to open is tried again at most once per `RETRY_SECONDS`."""
+        stamp = self._pointer_stamp()
+        if not force and (stamp == self._pointer or time.monotonic() < self._retry_at):
             return False
-        self._checked = now
         try:
             name = current_generation(self.settings.index_dir)
         except IndexCorrupt as e:
             log.warning("cannot read the index pointer (%s); still answering from %s", e,
                         self._gen.name)
+            self._retry_at = time.monotonic() + RETRY_SECONDS
             return False
         if name is None or name == self._gen.name:
+            self._pointer = stamp
             return False
         # one request loads the new generation; the others keep answering from the current
         # one instead of queueing behind the load (seconds for a large index)
@@ -156,6 +173,7 @@ class Bot:
             return False
         try:
             if name == self._gen.name:
+                self._pointer = stamp
                 return False
             try:
                 gen = Generation.open(self.settings.index_dir, name,
@@ -163,9 +181,11 @@ class Bot:
             except (IndexCorrupt, StoreUnavailable) as e:
                 log.warning("new index generation %s is unusable (%s); still answering from %s",
                             name, e, self._gen.name)
+                self._retry_at = time.monotonic() + RETRY_SECONDS
                 return False
             self._gen = gen
             self._retriever = self._retriever_for(gen)
+            self._pointer = stamp
             log.info("switched to index generation %s", name)
             return True
         finally:
