@@ -24,6 +24,7 @@ from ingest import (
     current_generation,
     index_is_usable,
     ingest,
+    pointer_stamp,
 )
 from ingest.ingestion import Progress
 
@@ -107,7 +108,7 @@ class Bot:
             self._abstention = AbstentionModel(self._abstention.weights, self._abstention.bias,
                                                settings.abstain_threshold)
         self._lock = threading.Lock()
-        self._pointer = self._pointer_stamp()
+        self._pointer = pointer_stamp(self.settings.index_dir)
         self._retry_at = 0.0
         self._generator: Any = make_generator(settings)
 
@@ -139,14 +140,6 @@ class Bot:
     def generation(self) -> Generation:
         return self._gen
 
-    def _pointer_stamp(self) -> tuple[int, int, int] | None:
-        """Identity of the index's CURRENT pointer file (a publish replaces it: new inode)."""
-        try:
-            st = (self.settings.index_dir / "CURRENT").stat()
-        except OSError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
     def refresh(self, *, force: bool = False) -> bool:
         """Switch to a newer index generation if one was published. True if it switched.
 
@@ -154,7 +147,7 @@ class Bot:
         only when it changed, so no answer comes from a generation an ingest has replaced (a
         once-a-second check answered from a removed document right after a fast ingest). A
         generation that fails to open is tried again at most once per `RETRY_SECONDS`."""
-        stamp = self._pointer_stamp()
+        stamp = pointer_stamp(self.settings.index_dir)
         if not force and (stamp == self._pointer or time.monotonic() < self._retry_at):
             return False
         try:

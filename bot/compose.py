@@ -25,7 +25,7 @@ from .answer import Citation
 from .lexicon import asked_figures, concept, concepts, figure_kinds
 from .ranking import DEFINES, Candidate, UnitRanker, candidates
 from .retrieval import Hit
-from .shape import Shape, question_shape
+from .shape import Shape, question_shape, side_stems
 
 __all__ = ["Composition", "compose", "query_terms", "rank_units"]
 
@@ -191,10 +191,10 @@ def _faq_answer(question: str, ranked: list[Candidate], picked: Sequence[Candida
                 c in picked or _words(u.text) > LEAD_WORDS or not u.context.endswith("?"):
             continue
         faq = set(stems(u.context))
-        first = min((x.unit.position for x in ranked if x.unit.chunk.chunk_id == u.chunk.chunk_id),
-                    default=u.position)
-        if len(faq) >= 2 and u.position == first and \
-                len(faq & asked) >= FAQ_MATCH * len(faq):
+        if len(faq) < 2 or len(faq & asked) < FAQ_MATCH * len(faq):
+            continue
+        if u.position == min(x.unit.position for x in ranked
+                             if x.unit.chunk.chunk_id == u.chunk.chunk_id):
             return c
     return None
 
@@ -364,17 +364,19 @@ def _named_lead(question: str, ranked: list[Candidate], terms: dict[str, float]
     """A question about a named place or company ("Is outsourcing to the Philippines a good
     idea?") is answered from units that name it, the best of them first, when one scores at
     least `NAMED_LEAD` of the best unit. Returns the names' stems and the lead (or nothing)."""
-    proper = [t for m in re.finditer(r"\b[A-Z][a-z]+[A-Za-z]*\b", question) if m.start() > 0
-              for t in stems(m.group(0))]
-    key = [t for t in proper if terms.get(t, 0.0) >= NAME_WEIGHT]
+    key = [t for t in _names(question, acronyms=False) if terms.get(t, 0.0) >= NAME_WEIGHT]
     named = next((c for c in ranked if key and _names_all(c, key)), None)
     if named is None or named.score < ranked[0].score * NAMED_LEAD:
         return [], []
     return key, [named]
 
 
-def _names(question: str) -> list[str]:
-    """Stems of the capitalised words and acronyms of a question (not its first word)."""
+def _names(question: str, *, acronyms: bool = True) -> list[str]:
+    """Stems of the capitalised words of a question (not its first word) and, unless
+    `acronyms` is false, of its acronyms (wherever they stand)."""
+    if not acronyms:
+        return [t for m in re.finditer(r"\b[A-Z][a-z]+[A-Za-z]*\b", question) if m.start() > 0
+                for t in stems(m.group(0))]
     return [t for m in re.finditer(r"\b[A-Z][A-Za-z&]+\b", question) if m.start() > 0
             or m.group(0).isupper() for t in stems(m.group(0))]
 
@@ -477,17 +479,11 @@ def _side_by_side(ranked: list[Candidate], shape: Shape) -> list[Candidate]:
             # rows labelled by the side itself ("Offshore") before rows whose label only
             # mentions it ("India (offshore)")
             exact = sum(1 for c, side in zip(rows, shape.sides, strict=True)
-                        if set(_label_stems(c.unit.label)) <= set(side))
+                        if set(side_stems(c.unit.label)) <= set(side))
             key = (exact, sum(c.score for c in rows))
             if key > best_key:
                 best, best_key = rows, key
     return best
-
-
-def _label_stems(label: str) -> tuple[str, ...]:
-    from .query import expand_query
-
-    return tuple(stems(expand_query(label)))
 
 
 def _cover_sides(picked: list[Candidate], ranked: list[Candidate], shape: Shape,

@@ -274,14 +274,14 @@ answer gave. An ordinal followed by another noun ("the first contact...") is not
 _LIST_LEAD = re.compile(r"^.*?\b(?:are|is|include|includes|including|were|mainly|namely|"
                         r"chiefly|:)\s+", re.IGNORECASE)
 _MARKERS = re.compile(r"\s*\[\d+\]")
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
 
 
 def _enumerated(answer: str) -> list[str]:
     """The items an answer lists, in order: its bullet lines (each by its label, if it has
     one), else the comma/'and' separated items of its first sentence that lists any."""
     text = _MARKERS.sub("", answer)
-    bullets = [re.sub(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+", "", ln).strip()
-               for ln in text.splitlines() if re.match(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+", ln)]
+    bullets = [_BULLET.sub("", ln).strip() for ln in text.splitlines() if _BULLET.match(ln)]
     if len(bullets) >= 2:
         return [re.split(r":\s|\.\s|\s[-\u2013\u2014]\s", b, maxsplit=1)[0].strip()
                 for b in bullets]

@@ -196,11 +196,12 @@ class HybridRetriever:
             dsim = dense_sim.get(idx)
             if dsim is None:
                 dsim = float(np.max(qmat @ self.gen.vectors[idx]))
+            units = units_of(chunk)
             uv = self.gen.unit_vectors_of(idx)
             sims = tuple(float(x) for x in np.max(np.asarray(uv) @ qmat.T, axis=1)) \
                 if len(uv) else ()
             # a sentence about the document ("By the end of this article...") says nothing
-            top2 = sorted((x for x, u in zip(sims, units_of(chunk), strict=False)
+            top2 = sorted((x for x, u in zip(sims, units, strict=False)
                            if not u.about_document), reverse=True)[:2] or [dsim]
             heading = chunk_heading_stems(chunk)
             head_cov = sum(w for t, w in q_terms.items() if t in heading) / q_total
@@ -209,8 +210,8 @@ class HybridRetriever:
                      1.0 / (1 + lex_rank.get(idx, self.candidates)), head_cov,
                      float(chunk.kind == "faq"), float(_is_stub(chunk.text)),
                      float(shape.kind == "definition"
-                           and any(shape.defined_by(u.text, u.label) for u in units_of(chunk))),
-                     shape.sides_labelled([u.label for u in units_of(chunk)]
+                           and any(shape.defined_by(u.text, u.label) for u in units)),
+                     shape.sides_labelled([u.label for u in units]
                                           + list(table_header(chunk)))
                      if shape.kind == "comparison" else 0.0)
             out.append(Candidate(idx, dsim, float(lex[idx]), sims, feats))

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from ingest.text import STOPWORDS, normalize, stem, stems, words
 
-__all__ = ["Shape", "question_shape"]
+__all__ = ["Shape", "question_shape", "side_stems"]
 
 _COMPARE = [
     re.compile(r"\bdifferen(?:ce|t|ces)\b.*?\bbetween\s+(?P<x>.+?)\s+(?:and|&|vs\.?|versus)\s+(?P<y>.+?)[?.!]*$", re.I),
@@ -110,7 +110,7 @@ class Shape:
         BPO?" side by side)."""
         if self.kind != "comparison" or not self.sides:
             return 0.0
-        bags = [frozenset(_side(lab)) for lab in labels if lab]
+        bags = [frozenset(side_stems(lab)) for lab in labels if lab]
         return sum(1.0 for side in self.sides
                    if any(set(side) <= b for b in bags)) / len(self.sides)
 
@@ -123,11 +123,11 @@ class Shape:
         if self.kind != "definition" or not self.subject or text.rstrip().endswith("?"):
             return False
         subject = frozenset(self.subject)
-        if len(frozenset(_side(text)) - subject - _HEAD_EXTRAS) < _MIN_DEFINITION_STEMS:
+        if len(frozenset(side_stems(text)) - subject - _HEAD_EXTRAS) < _MIN_DEFINITION_STEMS:
             return False  # "BPO stands for business process outsourcing." names, not defines
         heads = list(_definition_heads(text))
         if label:
-            heads.append(frozenset(_side(label)))
+            heads.append(frozenset(side_stems(label)))
         return any(subject <= h and h - subject <= _HEAD_EXTRAS for h in heads if h)
 
 
@@ -159,7 +159,7 @@ def _list_terms(noun: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=100_000)
-def _side(text: str) -> tuple[str, ...]:
+def side_stems(text: str) -> tuple[str, ...]:
     from .query import expand_query
 
     return tuple(dict.fromkeys(stems(expand_query(text))))
@@ -177,7 +177,7 @@ def _definition_heads(text: str) -> tuple[frozenset[str], ...]:
     if not head or len(head.split()) > _MAX_HEAD_WORDS or re.search(r"[.!?;:]", head):
         return ()
     parts = [head] + [p for p in head.split(",") if p.strip()] if "," in head else [head]
-    return tuple(frozenset(_side(p)) for p in parts)
+    return tuple(frozenset(side_stems(p)) for p in parts)
 
 
 def _subject_text(text: str) -> str:
@@ -199,7 +199,7 @@ def question_shape(question: str) -> Shape:
             # "With a VA vs a BPO, who manages the work?": the sides end at the clause
             xs = _side_text(_CLAUSE.split(m.group("x"))[-1])
             ys = _side_text(_CLAUSE.split(m.group("y"))[0])
-            x, y = _side(xs), _side(ys)
+            x, y = side_stems(xs), side_stems(ys)
             if x and y and set(x) != set(y) and len(xs.split()) <= 8 and len(ys.split()) <= 8:
                 return Shape("comparison", sides=(x, y), wants_number=wants_number,
                              wants_duration=wants_duration)
@@ -219,7 +219,7 @@ def question_shape(question: str) -> Shape:
     m = _DEFINE.match(q) or _DEFINITION_OF.search(q)
     if m and (len(content) <= 6 or _DEFINITION_OF.search(q)) and not wants_number:
         subject_text = _subject_text(m.group("x"))
-        subject = _side(subject_text)
+        subject = side_stems(subject_text)
         if subject:
             return Shape("definition", subject=subject, subject_text=subject_text)
     if wants_number:

@@ -17,7 +17,7 @@ from .errors import (
     QuestionError,
     StoreUnavailable,
 )
-from .index import Generation, current_generation
+from .index import Generation, current_generation, pointer_stamp
 from .ingestion import IngestReport, embed_text, index_is_usable, ingest, lexical_text
 from .lexical import LexicalIndex
 from .loaders import SUPPORTED_SUFFIXES, load_document
@@ -47,6 +47,7 @@ __all__ = [
     "VectorStore",
     "chunk_document",
     "current_generation",
+    "pointer_stamp",
     "embed_text",
     "index_is_usable",
     "ingest",

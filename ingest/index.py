@@ -55,6 +55,16 @@ def new_generation_name() -> str:
             + "-" + uuid.uuid4().hex[:6])
 
 
+def pointer_stamp(index_dir: Path) -> tuple[int, int, int] | None:
+    """Identity of the CURRENT pointer file (inode, mtime, size), None when there is none: a
+    publish replaces the file, so a reader can tell a new generation without reading it."""
+    try:
+        st = (index_dir / "CURRENT").stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
 def current_generation(index_dir: Path) -> str | None:
     """Name of the live generation, or None when no index was ever completed."""
     pointer = index_dir / "CURRENT"
