@@ -40,6 +40,7 @@ from ingest import LexicalIndex
 from ingest.text import STOPWORDS, normalize, stem, stems, words
 
 from .lexicon import asked_figures, concept, concepts, figure_kinds
+from .query import without_situation
 from .ranking import Candidate
 from .retrieval import Hit
 
@@ -239,7 +240,8 @@ def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Ca
     `earlier`: the earlier user turns of a follow-up; when the question names nothing itself
     ("what are the penalties under that law?"), the names of the last turn are required."""
     q = normalize(question)
-    names, plain = _unknown(q, lexical)
+    asked = without_situation(q)  # where the asker is need not be in the guides
+    names, plain = _unknown(asked, lexical)
     own = set(stems(q))
     weights: dict[str, float] = {}
     for t in stems(query):
@@ -249,13 +251,13 @@ def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Ca
         weights[t] = w if t in own else 0.5 * w
     total = sum(weights.values()) or 1.0
     by_pos = {(c.unit.chunk.chunk_id, c.unit.position): c for c in ranked}
-    asked = asked_figures(q)
+    figures = asked_figures(q)
 
     def bag(c: Candidate) -> frozenset[str]:
         return concepts(c.unit.stems | c.unit.label_stems)
 
-    required = _required(q, lexical)
-    if earlier and not _NAME_ONLY.search(q[1:]):
+    required = _required(asked, lexical)
+    if earlier and not _NAME_ONLY.search(asked[1:]):
         required += [r for r in _required(normalize(earlier[-1]), lexical, names_only=True)
                      if r not in required]
     best_cov = best_req = 0.0
@@ -273,14 +275,14 @@ def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Ca
         best_req = max(best_req, r)
         rows.append((r, c.unit.text + " " + " ".join(n.unit.text for n in around)))
     req_fig = 1.0
-    if asked:
+    if figures:
         req_fig = 0.0
         for i, (r, text) in enumerate(rows):
             holds = r >= 1.0 - 1e-9 if required else i < 8  # else: among the best units
-            if holds and figure_kinds(text) & asked:
+            if holds and figure_kinds(text) & figures:
                 req_fig = 1.0
                 break
-        rate = _asked_rate(q) if "money" in asked else frozenset()
+        rate = _asked_rate(q) if "money" in figures else frozenset()
         if rate and not any(_rate_given(text, rate) for _, text in rows):
             req_fig = 0.0  # a price is asked per call; the passages price per hour, per invoice
     unit_sim = max((c.features[0] for c in ranked), default=0.0)

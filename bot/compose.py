@@ -23,6 +23,7 @@ from ingest.units import Unit, table_header, units_of
 
 from .answer import Citation
 from .lexicon import asked_figures, concept, concepts, figure_kinds
+from .query import without_situation
 from .ranking import DEFINES, Candidate, UnitRanker, candidates
 from .retrieval import Hit
 from .shape import Shape, question_shape, side_stems
@@ -373,7 +374,9 @@ def _named_lead(question: str, ranked: list[Candidate], terms: dict[str, float]
 
 def _names(question: str, *, acronyms: bool = True) -> list[str]:
     """Stems of the capitalised words of a question (not its first word) and, unless
-    `acronyms` is false, of its acronyms (wherever they stand)."""
+    `acronyms` is false, of its acronyms (wherever they stand). Where the asker is ("We're in
+    Germany.") is not a name the answer must hold."""
+    question = without_situation(question)
     if not acronyms:
         return [t for m in re.finditer(r"\b[A-Z][a-z]+[A-Za-z]*\b", question) if m.start() > 0
                 for t in stems(m.group(0))]

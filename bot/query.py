@@ -16,7 +16,7 @@ from functools import lru_cache
 from ingest.text import STOPWORDS, normalize, stem, words
 
 __all__ = ["ACRONYMS", "Turn", "content_query", "dense_query", "expand_query", "resolve_ordinal",
-           "standalone_query"]
+           "standalone_query", "without_situation"]
 
 ACRONYMS: dict[str, str] = {
     "bpo": "business process outsourcing",
@@ -214,6 +214,28 @@ SMALL_HEADCOUNT = 50
 """A business of fewer people than this is a small business (an SME) in the guides' terms."""
 ENTERPRISE_HEADCOUNT = 1000
 """A business of at least this many people is an enterprise."""
+
+
+_SITUATION = re.compile(
+    r"\b(?i:(?:we(?:'re|\s+are)|i(?:'m|\s+am)|our\s+(?:company|business|firm|team|startup|"
+    r"head\s?office|hq|headquarters)\s+(?:is|are))\s+(?:(?:a|an)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:company|business|firm|startup|team|shop|agency|brand|retailer),?\s+)?"
+    r"(?:(?:based|located|headquartered|registered)\s+)?(?:in|out\s+of|from)\s+(?:the\s+)?)"
+    r"(?P<place>[A-Z][\w-]*(?:[ \t]+[A-Z][\w-]*)*)")
+"""Where the asker is ("We're in Germany.", "our company is based in Ohio"): their situation."""
+
+
+def without_situation(question: str) -> str:
+    """The question without the asker's own place ("We're in Germany. What nearshore options
+    are there in Europe?" -> "We're in. What nearshore..."), unless the place is asked about
+    elsewhere in the question too ("We're in Germany - what does BPO cost in Germany?"). The
+    guides need not know where the asker is to answer; they must know what is asked about."""
+    out = question
+    for m in reversed(list(_SITUATION.finditer(question))):
+        rest = question[:m.start("place")] + question[m.end("place"):]
+        if not any(re.search(rf"\b{re.escape(w)}\b", rest) for w in m.group("place").split()):
+            out = out[:m.start("place")] + out[m.end("place"):]
+    return out
 
 
 @dataclass(frozen=True)

@@ -253,6 +253,28 @@ def test_price_per_unit_the_guides_never_give_is_refused(bot) -> None:  # type: 
     assert not hourly.abstained and "30-80" in hourly.answer.replace("\u2013", "-")
 
 
+def test_where_the_asker_is_does_not_have_to_be_in_the_guides(bot) -> None:  # type: ignore[no-untyped-def]
+    """France is the asker's situation, not what is asked: the nearshore hubs are answered.
+    Asked about France itself, the guides (which never mention it) do not cover it."""
+    answered = bot.ask("We are based in France. Which nearshore hubs in Europe could we use, "
+                       "and what do they save?")
+    assert not answered.abstained, answered.answer
+    assert "Poland" in answered.answer and "30-50%" in answered.answer, answered.answer
+    refused = bot.ask("We are based in France. What does BPO cost in France?")
+    assert refused.abstained, refused.answer
+
+
+def test_without_situation_drops_only_the_askers_own_place() -> None:
+    from bot.query import without_situation
+
+    assert "Ohio" not in without_situation("We're a 20-person company based in Ohio. Is BPO "
+                                           "worth it?")
+    assert "New York" not in without_situation("Our company is headquartered in New York. "
+                                               "Is GDPR relevant?")
+    assert without_situation("We're in Brazil - what does BPO cost in Brazil?").count("Brazil") == 2
+    assert without_situation("What does BPO cost in India?") == "What does BPO cost in India?"
+
+
 def test_price_binding_reads_the_unit_after_the_figure() -> None:
     from bot.abstention import _asked_rate, _rate_given
 
