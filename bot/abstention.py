@@ -50,6 +50,10 @@ MODEL_PATH = Path(__file__).with_name("abstention.json")
 
 FEATURES = ("req_cov", "req_fig", "unknown_names", "unit_sim", "key_cov", "domain")
 COMMON = 0.3
+PART_OF: dict[str, tuple[str, ...]] = {"ap": ("f&a",), "ar": ("f&a",), "fp&a": ("f&a",)}
+"""Sub-functions and the function the guides price or describe them under (accounts payable
+is finance & accounting work): a unit about the function covers a question's sub-function.
+Trade vocabulary, like `ACRONYMS`."""
 """Words in this share of passages or more are never key words."""
 
 
@@ -163,6 +167,8 @@ def _required(question: str, lexical: LexicalIndex, *, names_only: bool = False
         expansion = ACRONYMS.get(low) or ACRONYMS.get(low.rstrip("s"))
         if expansion:
             alts.add(" ".join(stems(expansion)))
+        for broader in PART_OF.get(low, ()):  # a figure for F&A work covers AP work
+            alts.update({broader, " ".join(stems(ACRONYMS.get(broader, broader)))})
         req.append(frozenset(alts))
     if names_only:
         return list(dict.fromkeys(req))

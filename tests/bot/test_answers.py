@@ -275,6 +275,15 @@ def test_without_situation_drops_only_the_askers_own_place() -> None:
     assert without_situation("What does BPO cost in India?") == "What does BPO cost in India?"
 
 
+def test_sub_function_acronym_is_covered_by_its_function(bot) -> None:  # type: ignore[no-untyped-def]
+    """The guides price invoices for F&A work; accounts receivable (AR) is F&A work."""
+    ans = bot.ask("What would we pay per invoice if we outsourced AR?")
+    assert not ans.abstained, ans.answer
+    assert "0.50" in ans.answer, ans.answer
+    refused = bot.ask("How much does AR outsourcing cost per invoice in Vietnam?")
+    assert refused.abstained, refused.answer
+
+
 def test_price_binding_reads_the_unit_after_the_figure() -> None:
     from bot.abstention import _asked_rate, _rate_given
 
