@@ -21,7 +21,9 @@ _LABEL = re.compile(r"^([^:.;!?]{2,70}):\s")
 _NUM = re.compile(r"\d")
 _META = re.compile(r"\b(?:this|the next) (?:article|post|blog(?: post)?|guide|section|piece)\b|"
                    r"\bread on\b|\blet(?:'s| us) (?:take|look|dive)\b|\bby the end of this\b|"
-                   r"\bcheck out (?:these|this|our)\b", re.I)
+                   r"\bcheck out (?:these|this|our)\b|\b(?:cover|covers|covering) (?:these|the "
+                   r"following) topics\b|\btable of contents\b|\bin this (?:article|post|guide)\b",
+                   re.I)
 MAX_ITEM_CHARS = 240
 """A list item up to this long is one unit; a longer one is split into sentences."""
 
@@ -49,13 +51,17 @@ class Unit:
     """The item's lead (`Label: ...`), the table row's first cell, or the heading it opens."""
     context: str = ""
     """The nearest heading or FAQ question above the unit inside its chunk (or the section)."""
+    in_contents: bool = False
+    """An entry of the document's own table of contents (the items after "...and cover these
+    topics:")."""
 
     @cached_property
     def about_document(self) -> bool:
         """Does the unit talk about the document rather than its subject ("By the end of
         this article, you will...", "Read on to learn more"), or only lead into a list
         ("...they hire BPOs to:")? Such a unit answers nothing on its own."""
-        return bool(_META.search(self.text)) or self.text.rstrip().endswith(":")
+        return self.in_contents or bool(_META.search(self.text)) or \
+            self.text.rstrip().endswith(":")
 
     @cached_property
     def label_stems(self) -> frozenset[str]:
@@ -98,11 +104,14 @@ def units_of(chunk: Chunk) -> tuple[Unit, ...]:
     context = _last_section(chunk)
     pending_label = ""
     pos = 0
+    contents = False  # inside a list introduced as the document's contents
     for line_start, line in _lines(text):
         kind = line_kind(line)
         if kind == "blank":
             continue
         stripped = line.strip()
+        if not _BULLET.match(line):
+            contents = stripped.endswith(":") and bool(_META.search(stripped))
         if kind in ("heading", "question"):
             context = stripped.rstrip("\u25be\u25bc ")
             pending_label = re.sub(r"^(?:\d{1,2}[.)]|#\d{1,2})\s+", "", context) \
@@ -122,7 +131,7 @@ def units_of(chunk: Chunk) -> tuple[Unit, ...]:
             label = lm.group(1).strip()
         if m and len(body) <= MAX_ITEM_CHARS:
             out.append(_unit(chunk, body_start, body_end, "item", pos, label or pending_label,
-                             context))
+                             context, in_contents=contents))
             pos += 1
             pending_label = ""
             continue
@@ -144,12 +153,12 @@ def units_of(chunk: Chunk) -> tuple[Unit, ...]:
 
 
 def _unit(chunk: Chunk, s: int, e: int, kind: str, pos: int, label: str = "",
-          context: str = "", shown: str | None = None) -> Unit:
+          context: str = "", shown: str | None = None, in_contents: bool = False) -> Unit:
     body = chunk.text[s:e]
     shown = body if shown is None else shown
     return Unit(chunk=chunk, start=s, end=e, text=shown, kind=kind, position=pos,
                 stems=frozenset(stems(shown)), has_number=bool(_NUM.search(body)), label=label,
-                context=context)
+                context=context, in_contents=in_contents)
 
 
 def _cells(line: str) -> list[str]:

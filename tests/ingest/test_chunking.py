@@ -156,6 +156,20 @@ def test_long_labelled_item_is_split_into_sentences_that_keep_its_label() -> Non
     assert all(chunk.text[u.start:u.end] == u.text for u in units)
 
 
+def test_a_documents_table_of_contents_is_not_an_answer() -> None:
+    """"...and cover these topics:" lists the document's sections: its items match a question
+    word for word ("How to choose a provider") and answer nothing."""
+    from ingest.units import units_of
+
+    text = (f"Intro\n{FILLER}\nIn this post I cover these topics:\n- What outsourcing is\n"
+            "- How to choose a provider\n\nThe market grew fast. Providers compete on price:\n"
+            "- Offshore teams cost less\n")
+    units = {u.text: u for c in _chunks(text) for u in units_of(c)}
+    assert units["How to choose a provider"].about_document
+    assert units["What outsourcing is"].about_document
+    assert not units["Offshore teams cost less"].about_document
+
+
 # -- FAQ ---------------------------------------------------------------------------------------
 def test_faq_answer_stays_in_one_chunk_with_its_question() -> None:
     answer = ("BPO pricing varies by function, geography and engagement model. "
