@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from pathlib import Path
@@ -68,6 +69,6 @@ def test_report_is_self_contained_and_lists_failures(dev_run: Any, tmp_path: Pat
     groups = failure_groups(dev_run.results)
     if groups:
         name, group = groups[0]
-        assert "Failing items" in page and name in page and group[0]["id"] in page
+        assert "Failing items" in page and html.escape(name) in page and group[0]["id"] in page
     md = (path.parent / "report.md").read_text(encoding="utf-8")
     assert "![per-category metrics](categories.png)" in md and "| ALL |" in md
