@@ -183,7 +183,7 @@ def _required(question: str, lexical: LexicalIndex, *, names_only: bool = False
                 req.append(frozenset({concept(t)}))
     for m in _COMPOUND.finditer(question):  # "attrition rate", "handle time", "NPS score"
         mod = m.group("mod").lower()
-        if mod in _GENERIC_MODIFIERS or mod in STOPWORDS:
+        if mod in _GENERIC_MODIFIERS or mod in STOPWORDS or mod.rstrip("s") in _ROLES:
             continue
         for t in stems(mod):
             if lexical.df_ratio(t) < COMMON:
@@ -201,6 +201,12 @@ _GENERIC_MODIFIERS = {"average", "typical", "good", "hourly", "monthly", "annual
                       "what", "acceptable", "target", "standard", "market", "current", "real",
                       "overall", "low", "high", "lower", "higher", "hidden", "setup", "fixed",
                       "variable", "per", "same", "right", "fair", "reasonable", "ballpark"}
+
+
+_ROLES = {"analyst", "agent", "specialist", "developer", "assistant", "accountant", "employee",
+          "worker", "representative", "rep", "engineer", "operator", "staff", "fte", "seat"}
+"""People a price is for ("KPO analyst cost", "agent salary"): the priced unit, which the
+per-unit check (`_asked_rate`) covers, not a specific the guides must name."""
 
 
 _PER = re.compile(r"\bper\s+((?:[a-z][\w-]*\s+){0,1}[a-z][\w-]*)", re.I)
