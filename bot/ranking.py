@@ -1,7 +1,8 @@
 """Which units (sentences, list items, table rows) answer the question: a small learned ranker.
 
 Every unit of the retrieved passages gets a feature vector - how similar it is to the
-question (vectors), how much of the question's weighted terms it and its heading cover, how
+question (sentence vectors, and word by word: token recall, `ingest.tokens`), how much of
+the question's weighted terms it and its heading cover, how
 good its passage is, and whether it has the shape the question wants (a figure, a definition,
 a list item, either side of a comparison). A logistic model turns the features into the
 probability that the unit belongs to a correct answer. Its weights are fitted on the dev
@@ -36,7 +37,7 @@ _EXPANSION_STEMS = {stems(a)[0]: tuple(stems(e)) for a, e in ACRONYMS.items() if
 UNIT_FEATURES = (
     "sim", "sim_rel", "sim_rank", "cov", "cov_unit", "ctx_cov", "chunk_rel", "chunk_rank",
     "first", "item", "row", "length", "short", "num_ok", "num_missing", "defines",
-    "list_item", "side", "faq", "num_match",
+    "list_item", "side", "faq", "num_match", "tokens", "tokens_rel",
 )
 DEFINES = UNIT_FEATURES.index("defines")
 
@@ -91,20 +92,22 @@ def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape,
     """Every unit of the retrieved passages with its features (unscored). `num_match` marks
     units that state a figure the question itself quotes ("is it really over $300 billion?")."""
     q_numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(question)}
-    rows: list[tuple[Unit, Hit, float]] = []
+    rows: list[tuple[Unit, Hit, float, float]] = []
     for h in hits:
         units = units_of(h.chunk)
         sims = h.unit_sims if len(h.unit_sims) == len(units) else (h.dense,) * len(units)
-        rows.extend((u, h, float(s)) for u, s in zip(units, sims, strict=True))
+        toks = h.unit_tokens if len(h.unit_tokens) == len(units) else (0.0,) * len(units)
+        rows.extend((u, h, float(s), float(t)) for u, s, t in zip(units, sims, toks, strict=True))
     if not rows:
         return []
+    best_tokens = max(r[3] for r in rows) or 1.0
     best_sim = max(r[2] for r in rows) or 1.0
     order = sorted(range(len(rows)), key=lambda i: -rows[i][2])
     sim_rank = {i: r for r, i in enumerate(order)}
     best_hit = max(h.score for h in hits) or 1.0
     sides = [frozenset(side) for side in shape.sides]
     out = []
-    for i, (u, h, sim) in enumerate(rows):
+    for i, (u, h, sim, tok) in enumerate(rows):
         ctx = u.scope_stems
         cov, cov_unit, ctx_cov = _coverage(u.stems, ctx, terms)
         n = len(u.text.split())
@@ -122,6 +125,7 @@ def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape,
             float(h.chunk.kind == "faq"),
             float(bool(q_numbers) and bool(q_numbers & {n.replace(",", "").rstrip(".")
                                                         for n in _NUMBER.findall(u.text)})),
+            tok, tok / best_tokens,
         )
         out.append(Candidate(u, h, feats, cov))
     return out
@@ -146,10 +150,13 @@ class UnitRanker:
     @classmethod
     def load(cls, path: Path) -> UnitRanker:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != UNIT_FEATURES:
+        fitted = tuple(data["features"])
+        if fitted != UNIT_FEATURES[:len(fitted)]:
             raise ValueError(f"{path} was fitted on features {data['features']}, this code "
                              f"uses {UNIT_FEATURES}; re-fit with `python -m evals.calibrate ranker`")
-        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]))
+        weights = [float(w) for w in data["weights"]]  # features added since weigh 0
+        return cls(tuple(weights + [0.0] * (len(UNIT_FEATURES) - len(weights))),
+                   float(data["bias"]))
 
     def save(self, path: Path, **extra: object) -> None:
         path.write_text(json.dumps({"features": UNIT_FEATURES, "weights": list(self.weights),

@@ -31,7 +31,7 @@ __all__ = ["RERANK_FEATURES", "Hit", "HybridRetriever", "Reranker"]
 RRF_K = 20
 """Reciprocal-rank-fusion constant: score = sum over retrievers of 1 / (RRF_K + rank)."""
 RERANK_FEATURES = ("unit", "unit2", "chunk", "lexical", "fused", "dense_rank", "lexical_rank",
-                   "heading", "faq", "stub", "defines", "sides")
+                   "heading", "faq", "stub", "defines", "sides", "tokens", "tokens_rel")
 DEFINITION_CANDIDATES = 10
 """For "what is X?" questions, the best BM25 passages for X alone join the candidates (a
 passage defining X can rank low for the whole question's words)."""
@@ -56,6 +56,8 @@ class Hit:
     """0-based rank."""
     unit_sims: tuple[float, ...] = field(default=(), compare=False)
     """Cosine similarity of the query to each of the chunk's units (in `units_of` order)."""
+    unit_tokens: tuple[float, ...] = field(default=(), compare=False)
+    """Token recall of the question in each of the chunk's units (`ingest.tokens`)."""
 
     @property
     def best_unit(self) -> float:
@@ -72,8 +74,10 @@ class Reranker:
     def default(cls) -> Reranker:
         if MODEL_PATH.exists():
             data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-            if tuple(data["features"]) == RERANK_FEATURES:
-                return cls(tuple(float(w) for w in data["weights"]))
+            fitted = tuple(data["features"])
+            if fitted == RERANK_FEATURES[:len(fitted)]:  # features added since weigh 0
+                weights = [float(w) for w in data["weights"]]
+                return cls(tuple(weights + [0.0] * (len(RERANK_FEATURES) - len(weights))))
         hand = {"unit": 0.45, "chunk": 0.2, "lexical": 0.2, "fused": 0.15}
         return cls(tuple(hand.get(f, 0.0) for f in RERANK_FEATURES))
 
@@ -91,6 +95,7 @@ class Candidate:
     lexical: float
     unit_sims: tuple[float, ...]
     features: tuple[float, ...]
+    unit_tokens: tuple[float, ...] = ()
 
 
 SIDES = RERANK_FEATURES.index("sides")
@@ -190,6 +195,8 @@ class HybridRetriever:
         lexical = self.gen.lexical
         q_terms = {s: lexical.idf(s) for s in stems(content_query(query))}
         q_total = sum(q_terms.values()) or 1.0
+        token_recall = self._token_recall(query, list(fused))
+        best_tokens = max((t[0] for t in token_recall.values()), default=0.0) or 1.0
         out = []
         for idx, f in fused.items():
             chunk = self.gen.chunks[idx]
@@ -213,8 +220,32 @@ class HybridRetriever:
                            and any(shape.defined_by(u.text, u.label) for u in units)),
                      shape.sides_labelled([u.label for u in units]
                                           + list(table_header(chunk)))
-                     if shape.kind == "comparison" else 0.0)
-            out.append(Candidate(idx, dsim, float(lex[idx]), sims, feats))
+                     if shape.kind == "comparison" else 0.0,
+                     token_recall[idx][0], token_recall[idx][0] / best_tokens)
+            out.append(Candidate(idx, dsim, float(lex[idx]), sims, feats, token_recall[idx][1]))
+        return out
+
+    def _token_recall(self, text: str, indexes: list[int]
+                      ) -> dict[int, tuple[float, tuple[float, ...]]]:
+        """Per chunk: the best token recall of `text` in one of its units (sentences about
+        the document aside) or its heading, and the recall in each unit."""
+        tokens = self.gen.tokens
+        ids, vecs, pieces = self.embedder.embed_query_tokens(text)
+        q = tokens.query(ids, vecs, pieces)
+        groups: list[int] = []
+        spans: list[tuple[int, int]] = []
+        for idx in indexes:
+            a, b = int(self.gen.unit_offsets[idx]), int(self.gen.unit_offsets[idx + 1])
+            spans.append((len(groups), b - a))
+            groups.extend(range(a, b))
+            groups.append(tokens.heading_group(idx))
+        rec = tokens.recall(q, groups)
+        out = {}
+        for idx, (at, n) in zip(indexes, spans, strict=True):
+            per_unit = tuple(float(x) for x in rec[at:at + n])
+            units = units_of(self.gen.chunks[idx])
+            said = [x for x, u in zip(per_unit, units, strict=False) if not u.about_document]
+            out[idx] = (max([*(said or per_unit), float(rec[at + n])]), per_unit)
         return out
 
     def _top_lexical(self, terms: list[str], n: int) -> list[int]:
@@ -234,7 +265,7 @@ class HybridRetriever:
                         key=lambda t: (-t[0], t[1].index))
         scored = _keep_side_by_side(scored, k)
         return [Hit(chunk=self.gen.chunks[c.index], score=s, dense=c.dense, lexical=c.lexical,
-                    rank=rank, unit_sims=c.unit_sims)
+                    rank=rank, unit_sims=c.unit_sims, unit_tokens=c.unit_tokens)
                 for rank, (s, c) in enumerate(scored[:k])]
 
     def as_langchain(self, k: int = 6) -> Any:

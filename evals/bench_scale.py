@@ -70,12 +70,13 @@ def _log(msg: str) -> None:
 
 # -- building one index generation -----------------------------------------------------------------
 def build_generation(settings: Any, chunks: list[Any], origin: list[int], sample_vecs: np.ndarray,
-                     sample_origin: list[int], seed_unit_vecs: list[np.ndarray]
-                     ) -> dict[str, Any]:
+                     sample_origin: list[int], seed_unit_vecs: list[np.ndarray],
+                     seed_tokens: list[tuple[list[Any], Any]]) -> dict[str, Any]:
     """Write `chunks` as the live generation of `settings.data_dir` through the index code."""
     from ingest import Generation, LexicalIndex, VectorStore, lexical_text
     from ingest.index import new_generation_name
     from ingest.ingestion import CHUNKER_VERSION
+    from ingest.tokens import TokenArrays
     from ingest.units import units_of
 
     rng = np.random.default_rng(11)
@@ -112,6 +113,21 @@ def build_generation(settings: Any, chunks: list[Any], origin: list[int], sample
             vectors[j:j + 1], m, axis=0)
         unit_vectors[offsets[j]:offsets[j + 1]] = noisy(base, rng)
 
+    # word-pieces: a synthetic chunk's units and heading reuse its seed's real groups
+    t0 = time.perf_counter()
+    unit_groups: list[Any] = []
+    heading_groups: list[Any] = []
+    for j in range(n):
+        seed_groups, seed_head = seed_tokens[origin[j]]
+        m = offsets[j + 1] - offsets[j]
+        unit_groups.extend(seed_groups[i % len(seed_groups)] if seed_groups else seed_head
+                           for i in range(m))
+        heading_groups.append(seed_head)
+    tokens = TokenArrays.from_groups(unit_groups + heading_groups, offsets[-1],
+                                     seed_tokens[0][1][1].shape[1])
+    del unit_groups, heading_groups
+    t["derive_tokens_s"] = time.perf_counter() - t0
+
     name = new_generation_name()
     root = settings.index_dir / name
     root.mkdir(parents=True)
@@ -140,10 +156,10 @@ def build_generation(settings: Any, chunks: list[Any], origin: list[int], sample
                 "duplicates": 0, "skipped": [], "synthetic": True}
     t0 = time.perf_counter()
     Generation.write(root, manifest, chunks, vectors, lexical, unit_vectors,
-                     np.asarray(offsets, dtype=np.int64))
+                     np.asarray(offsets, dtype=np.int64), tokens)
     Generation.publish(settings.index_dir, name)
     t["write_s"] = time.perf_counter() - t0
-    del unit_vectors
+    del unit_vectors, tokens
 
     # what every later incremental ingest starts with: a copy of the live vector store
     clone_name = new_generation_name()
@@ -355,6 +371,17 @@ def main(argv: list[str] | None = None) -> int:
         for us in seed_units:
             seed_unit_vecs.append(flat_vecs[k:k + len(us)])
             k += len(us)
+        from ingest.tokens import Projection, encode, heading_text
+
+        projection = Projection.for_model(Settings().embedder, emb.dim)
+        seed_texts = [[u.text for u in units_of(c)] for c in seeds]
+        groups = encode(emb, [t for ts in seed_texts for t in ts]
+                        + [heading_text(c) for c in seeds], projection)
+        seed_tokens: list[tuple[list[Any], Any]] = []
+        k = 0
+        for i, ts in enumerate(seed_texts):  # headings follow all the units in `groups`
+            seed_tokens.append((groups[k:k + len(ts)], groups[sum(map(len, seed_texts)) + i]))
+            k += len(ts)
         results["setup"].update({"embed_chunks_per_s": round(chunk_rate, 1),
                                  "embed_units_per_s": round(unit_rate, 1),
                                  "seed_chunks": len(seeds)})
@@ -375,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
                 row = {"mode": mode, **build_generation(
                     s, chunks[:n], origin[:n], sample_vecs, [origin[i] for i in
                                                              range(len(sample))],
-                    seed_unit_vecs)}
+                    seed_unit_vecs, seed_tokens)}
                 if server and mode == "server":
                     row["server_disk_mb"] = round((_du(server.path) - server_before) / 1e6, 1)
                 row["projected_full_ingest_s"] = round(

@@ -41,6 +41,13 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def embed_tokens(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text: its word-pieces' vocabulary ids and L2-normalised contextual vectors
+        (special tokens left out)."""
+
+    def embed_query_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """A query's word-piece ids, normalised vectors and word-pieces (special tokens out)."""
+
 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, thread-safe.
@@ -61,6 +68,7 @@ class SentenceTransformerEmbedder:
         self._dim = 0
         self._lock = threading.RLock()
         self._query_cache: dict[str, np.ndarray] = {}
+        self._token_cache: dict[str, tuple[np.ndarray, np.ndarray, list[str]]] = {}
         self._onnx: _OnnxQueryEncoder | None = None
         folder = Path(model_ref)
         if not ((folder / "modules.json").is_file() and (folder / "tokenizer.json").is_file()):
@@ -123,6 +131,34 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack(out)
 
+    def embed_tokens(self, texts: Sequence[str], *,
+                     progress: Callable[[int], None] | None = None
+                     ) -> list[tuple[np.ndarray, np.ndarray]]:
+        out: list[tuple[np.ndarray, np.ndarray]] = []
+        batch = 32
+        for i in range(0, len(texts), batch):
+            part = list(texts[i:i + batch])
+            with self._lock:
+                model = self.model
+                enc = model.tokenizer(part, truncation=True, max_length=model.max_seq_length,
+                                      return_special_tokens_mask=True)
+                mats = model.encode(part, batch_size=batch, output_value="token_embeddings",
+                                    show_progress_bar=False, convert_to_numpy=False)
+            for ids, special, mat in zip(enc["input_ids"], enc["special_tokens_mask"], mats,
+                                         strict=True):
+                out.append(_content_tokens(np.asarray(ids), np.asarray(special),
+                                           np.asarray(mat.float().cpu().numpy())))
+            if progress:
+                progress(len(part))
+        return out
+
+    def embed_query_tokens(self, text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        cached = self._token_cache.get(text)
+        if cached is None:
+            self.embed_query(text)  # one forward pass fills both caches
+            cached = self._token_cache[text]
+        return cached
+
     def accelerate_queries(self, cache_dir: Path) -> bool:
         """Embed queries with ONNX Runtime instead of torch (about twice as fast for one short
         text on a CPU, and no torch import at all). The model is exported once into
@@ -144,18 +180,21 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         cached = self._query_cache.get(text)
-        if cached is not None:
+        if cached is not None and text in self._token_cache:
             return cached
         if self._onnx is not None:
-            vec = self._onnx.encode(text)
+            vec, tokens = self._onnx.encode(text)
         else:
-            vec = self._torch_query(text)
+            vec, tokens = self._torch_query(text)
         if len(self._query_cache) > 2048:
             self._query_cache.clear()
+            self._token_cache.clear()
         self._query_cache[text] = vec
+        self._token_cache[text] = tokens
         return vec
 
-    def _torch_query(self, text: str) -> np.ndarray:
+    def _torch_query(self, text: str) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray,
+                                                                  list[str]]]:
         import torch
 
         with self._lock:
@@ -165,11 +204,29 @@ class SentenceTransformerEmbedder:
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
             try:
-                vec = self.model.encode([text], normalize_embeddings=True,
-                                        show_progress_bar=False, convert_to_numpy=True)[0]
+                model = self.model
+                out = model.encode([text], output_value=None, normalize_embeddings=True,
+                                   show_progress_bar=False)[0]
+                enc = model.tokenizer([text], truncation=True, max_length=model.max_seq_length,
+                                      return_special_tokens_mask=True)
             finally:
                 torch.set_num_threads(threads)
-        return np.asarray(vec, dtype=np.float32)
+        vec = np.asarray(out["sentence_embedding"].float().cpu().numpy(), dtype=np.float32)
+        ids = np.asarray(enc["input_ids"][0])
+        special = np.asarray(enc["special_tokens_mask"][0])
+        keep_ids, mat = _content_tokens(ids, special,
+                                        out["token_embeddings"].float().cpu().numpy())
+        pieces = model.tokenizer.convert_ids_to_tokens([int(i) for i in keep_ids])
+        return vec, (keep_ids, mat, list(pieces))
+
+
+def _content_tokens(ids: np.ndarray, special: np.ndarray, mat: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The non-special word-pieces' ids and their L2-normalised vectors."""
+    keep = np.flatnonzero(np.asarray(special[:len(mat)]) == 0)
+    vecs = np.asarray(mat, dtype=np.float32)[keep]
+    vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+    return np.asarray(ids[:len(mat)], dtype=np.int32)[keep], vecs
 
 
 _PROBE = "How much does offshore customer support cost per hour?"
@@ -185,13 +242,18 @@ class _OnnxQueryEncoder:
         self._inputs = {i.name for i in session.get_inputs()}
         self.dim = dim
 
-    def encode(self, text: str) -> np.ndarray:
+    def encode(self, text: str) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, list[str]]]:
+        """The text's sentence vector, and its word-pieces (ids, normalised vectors, pieces)."""
         enc = self._tokenizer.encode(text)
         feed = {"input_ids": np.asarray([enc.ids], dtype=np.int64),
                 "attention_mask": np.asarray([enc.attention_mask], dtype=np.int64),
                 "token_type_ids": np.asarray([enc.type_ids], dtype=np.int64)}
         feed = {k: v for k, v in feed.items() if k in self._inputs}
-        return np.asarray(self._session.run(None, feed)[0][0], dtype=np.float32)
+        sentence, tokens = self._session.run(None, feed)
+        special = np.asarray(enc.special_tokens_mask)
+        ids, vecs = _content_tokens(np.asarray(enc.ids), special, tokens[0])
+        pieces = [t for t, sp in zip(enc.tokens, special, strict=True) if not sp]
+        return np.asarray(sentence[0], dtype=np.float32), (ids, vecs, pieces)
 
     @classmethod
     def load_or_export(cls, embedder: SentenceTransformerEmbedder,
@@ -208,7 +270,7 @@ class _OnnxQueryEncoder:
         stat = [(p.name, p.stat().st_size, int(p.stat().st_mtime))
                 for p in sorted(folder.iterdir()) if p.is_file()]
         digest = hashlib.sha1(f"{embedder.name}|{folder.resolve()}|{stat}".encode())
-        path = cache_dir / f"query-{digest.hexdigest()[:12]}.onnx"
+        path = cache_dir / f"query-tokens-{digest.hexdigest()[:12]}.onnx"  # 2 outputs
         meta_path = path.with_suffix(".json")
         if path.exists() and meta_path.exists():
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -233,7 +295,7 @@ class _OnnxQueryEncoder:
         opts.inter_op_num_threads = 1
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         enc = cls(session, tokenizer, int(want.shape[0]))
-        if float(np.abs(enc.encode(_PROBE) - want).max()) > 1e-4:
+        if float(np.abs(enc.encode(_PROBE)[0] - want).max()) > 1e-4:
             raise ValueError(f"exported model {path} does not reproduce torch's vectors")
         if not meta_path.exists():
             tmp = meta_path.with_name(meta_path.name + f".{os.getpid()}.tmp")
@@ -243,7 +305,8 @@ class _OnnxQueryEncoder:
 
 
 def _export(model: Any, path: Path) -> None:
-    """Export transformer + mean pooling + normalisation to ONNX (atomically)."""
+    """Export transformer + mean pooling + normalisation to ONNX (atomically); the second
+    output is the word-pieces' vectors (for `embed_query_tokens`)."""
     import torch
 
     transformer = model[0].auto_model.eval()
@@ -258,7 +321,7 @@ def _export(model: Any, path: Path) -> None:
                                    token_type_ids=token_type_ids).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(out.dtype)
             mean = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, dim=1)
+            return torch.nn.functional.normalize(mean, dim=1), out
 
     enc = model.tokenizer(["an example question"], return_tensors="pt")
     args = (enc["input_ids"], enc["attention_mask"],
@@ -266,12 +329,13 @@ def _export(model: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-            "token_type_ids": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}}
+            "token_type_ids": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"},
+            "token_embeddings": {0: "batch", 1: "tokens"}}
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about shapes; the probe checks it
         torch.onnx.export(_Pooled(), args, str(tmp), dynamo=False, opset_version=17,
                           input_names=["input_ids", "attention_mask", "token_type_ids"],
-                          output_names=["embedding"], dynamic_axes=axes)
+                          output_names=["embedding", "token_embeddings"], dynamic_axes=axes)
     os.replace(tmp, path)
 
 

@@ -8,6 +8,8 @@
             vectors.npy         the chunks' vectors (float32, same order) - the embedding cache
             unit_vectors.npy    vectors of every chunk's answer units (sentences, items, rows)
             unit_offsets.npy    chunk i's units are rows offsets[i]:offsets[i+1] of unit_vectors
+            tokens.npy, token_ids.npy, token_offsets.npy, token_df.npy
+                                word-piece vectors of every unit and chunk heading (tokens.py)
             lexical/            BM25 index (bm25s)
             chroma/             embedded Chroma (absent when a Chroma server is used)
 
@@ -34,12 +36,13 @@ from .chunking import Chunk
 from .errors import IndexCorrupt, IndexMissing
 from .lexical import LexicalIndex
 from .store import VectorStore
+from .tokens import Projection, TokenArrays, TokenVectors
 
 __all__ = ["Generation", "IndexFiles", "current_generation", "new_generation_name"]
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 STORE_LOCATION = "store.json"
 """Written first into a new generation: where its vectors go (cleanup after a crash)."""
 
@@ -110,6 +113,12 @@ class IndexFiles:
     def lexical(self) -> Path:
         return self.root / "lexical"
 
+    def token_file(self, part: str) -> Path:
+        """`tokens.npy`, `token_ids.npy`, `token_offsets.npy` or `token_df.npy` (part = "",
+        "ids", "offsets", "df")."""
+        return self.root / (f"token_{part}.npy" if part else "tokens.npy")
+
+
 
 def chunk_to_json(chunk: Chunk) -> str:
     d = asdict(chunk)
@@ -128,8 +137,8 @@ class Generation:
 
     def __init__(self, index_dir: Path, name: str, manifest: dict[str, Any],
                  chunks: list[Chunk], vectors: np.ndarray, lexical: LexicalIndex,
-                 store: VectorStore, unit_vectors: np.ndarray, unit_offsets: np.ndarray
-                 ) -> None:
+                 store: VectorStore, unit_vectors: np.ndarray, unit_offsets: np.ndarray,
+                 tokens: TokenVectors, token_ids: np.ndarray | None = None) -> None:
         self.index_dir = index_dir
         self.name = name
         self.manifest = manifest
@@ -141,6 +150,9 @@ class Generation:
         self.unit_vectors = unit_vectors
         """Vectors of the answer units of every chunk (memory-mapped)."""
         self.unit_offsets = unit_offsets
+        self.tokens = tokens
+        """Word-piece vectors of every unit and chunk heading (memory-mapped)."""
+        self.token_ids = token_ids
 
     def unit_vectors_of(self, index: int) -> np.ndarray:
         """The unit vectors of chunk number `index` (rows in `units_of(chunk)` order)."""
@@ -163,6 +175,11 @@ class Generation:
             vectors = np.load(files.vectors, mmap_mode="r")  # read-only; paged in on use
             unit_vectors = np.load(files.unit_vectors, mmap_mode="r")
             unit_offsets = np.load(files.unit_offsets)
+            if manifest.get("format") == FORMAT_VERSION:
+                token_vecs = np.load(files.token_file(""), mmap_mode="r")
+                token_ids = np.load(files.token_file("ids"), mmap_mode="r")
+                token_offsets = np.load(files.token_file("offsets"))
+                token_df = np.load(files.token_file("df"))
         except (OSError, ValueError, TypeError, KeyError) as e:
             raise IndexCorrupt(f"Index generation {files.root} is unreadable "
                                f"({type(e).__name__}: {e}); run `bpo-kb ingest --rebuild`") from e
@@ -175,6 +192,16 @@ class Generation:
         if len(unit_offsets) != len(chunks) + 1 or int(unit_offsets[-1]) != len(unit_vectors):
             raise IndexCorrupt(f"Unit vectors in {files.root} do not match its chunks; "
                                "run `bpo-kb ingest --rebuild`")
+        if len(token_offsets) != len(unit_vectors) + len(chunks) + 1 or \
+                int(token_offsets[-1]) != len(token_vecs) or len(token_ids) != len(token_vecs):
+            raise IndexCorrupt(f"Token vectors in {files.root} do not match its units; "
+                               "run `bpo-kb ingest --rebuild`")
+        projection = Projection.for_model(manifest["embedder"], int(manifest.get("dim", 0)))
+        if (projection.components.shape[1] if projection else manifest.get("dim")) != \
+                (token_vecs.shape[1] if len(token_vecs.shape) == 2 else None):
+            raise IndexCorrupt(f"Token vectors in {files.root} have {token_vecs.shape[1:]} dims, "
+                               "not what this bpo-kb projects to; run `bpo-kb ingest --rebuild`")
+        tokens = TokenVectors(token_vecs, token_offsets, token_df, len(unit_vectors), projection)
         lexical = LexicalIndex.load(files.lexical)
         if lexical.n_docs != len(chunks):
             raise IndexCorrupt(f"Lexical index in {files.root} covers {lexical.n_docs} chunks, "
@@ -184,11 +211,12 @@ class Generation:
             location["path"] = str(files.root / "chroma")
         store = VectorStore.open(location, embedder_spec or manifest["embedder"])
         return cls(index_dir, name, manifest, chunks, vectors, lexical, store, unit_vectors,
-                   unit_offsets)
+                   unit_offsets, tokens, token_ids)
 
     @staticmethod
     def write(root: Path, manifest: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray,
-              lexical: LexicalIndex, unit_vectors: np.ndarray, unit_offsets: np.ndarray) -> None:
+              lexical: LexicalIndex, unit_vectors: np.ndarray, unit_offsets: np.ndarray,
+              tokens: TokenArrays) -> None:
         """Write a generation's files (the store was filled by the caller)."""
         files = IndexFiles(root)
         root.mkdir(parents=True, exist_ok=True)
@@ -201,7 +229,11 @@ class Generation:
         os.replace(tmp, files.chunks)
         for path, arr in ((files.vectors, vectors.astype(np.float32)),
                           (files.unit_vectors, unit_vectors.astype(np.float32)),
-                          (files.unit_offsets, unit_offsets.astype(np.int64))):
+                          (files.unit_offsets, unit_offsets.astype(np.int64)),
+                          (files.token_file(""), tokens.vectors.astype(np.int8)),
+                          (files.token_file("ids"), tokens.ids.astype(np.int32)),
+                          (files.token_file("offsets"), tokens.offsets.astype(np.int64)),
+                          (files.token_file("df"), tokens.df.astype(np.int32))):
             with path.open("wb") as fh:
                 np.save(fh, arr)
                 fh.flush()

@@ -28,11 +28,13 @@ from .dedup import collapse_near_duplicates
 from .documents import Document, Skipped
 from .embedding import make_embedder
 from .errors import BpoKbError, IndexCorrupt, IngestError, IngestLocked, StoreUnavailable
-from .index import Generation, IndexFiles, current_generation, new_generation_name
+from .index import FORMAT_VERSION, Generation, IndexFiles, current_generation, new_generation_name
 from .lexical import LexicalIndex
 from .loaders import discover, load_document, read_manifest, resolved
 from .settings import Settings
 from .store import VectorStore
+from .tokens import Projection, TokenArrays, heading_text
+from .tokens import encode as encode_tokens
 from .units import unit_embed_text, units_of
 
 __all__ = ["CHUNKER_VERSION", "IngestReport", "Progress", "ingest", "index_is_usable"]
@@ -67,6 +69,8 @@ class IngestReport:
     """Chunks whose vectors were computed by this run (0 when nothing changed)."""
     embedded_units: int = 0
     """Answer units (sentences, items, rows) whose vectors were computed by this run."""
+    embedded_word_pieces: int = 0
+    """Texts (units, headings) whose word-piece vectors were computed by this run."""
     duplicates: int = 0
     """Chunks collapsed into an earlier near-identical chunk."""
     skipped: list[dict[str, str]] = field(default_factory=list)
@@ -100,7 +104,8 @@ def index_is_usable(settings: Settings) -> bool:
     if wants_server and store.get("url") != (settings.chroma_url or "").rstrip("/"):
         return False
     return bool(manifest.get("embedder") == settings.embedder
-                and manifest.get("chunker") == CHUNKER_VERSION)
+                and manifest.get("chunker") == CHUNKER_VERSION
+                and manifest.get("format") == FORMAT_VERSION)
 
 
 def _doc_id(path: Path, root: Path | None) -> str:
@@ -359,6 +364,10 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
             [unit_texts[i] for i in unit_missing], progress=tick_units)
     report.embedded_units = len(unit_missing)
 
+    # 4c. word-piece vectors of every unit and chunk heading, cached by text the same way
+    token_arrays, report.embedded_word_pieces = _token_arrays(embedder, embedder_spec, kept,
+                                                              cached, progress)
+
     # 5. write the new generation beside the live one
     name = new_generation_name()
     root = settings.index_dir / name
@@ -396,7 +405,7 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
             "skipped": report.skipped,
         }
         Generation.write(root, manifest, kept, vectors, lexical, unit_vectors,
-                         np.asarray(offsets, dtype=np.int64))
+                         np.asarray(offsets, dtype=np.int64), token_arrays)
     except BaseException as e:  # disk full, store error, Ctrl-C: the live index stays as is
         Generation.discard(root)
         if isinstance(e, BpoKbError) or not isinstance(e, Exception):
@@ -415,6 +424,45 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
     report.chunks = len(kept)
     report.seconds = round(time.perf_counter() - t0, 3)
     return report
+
+
+def _token_arrays(embedder: Any, embedder_spec: str, kept: list[Chunk],
+                  cached: Generation | None, progress: Progress | None
+                  ) -> tuple[TokenArrays, int]:
+    """Word-pieces of every unit (in index order), then of every chunk's heading, projected
+    and quantised (`ingest.tokens`); texts the previous generation already holds are reused.
+    Also returns how many texts were embedded."""
+    projection = Projection.for_model(embedder_spec, embedder.dim)
+    dims = projection.components.shape[1] if projection else embedder.dim
+    texts = [u.text for c in kept for u in units_of(c)]
+    n_units = len(texts)
+    texts += [heading_text(c) for c in kept]
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if cached is not None and cached.token_ids is not None and \
+            cached.tokens.vectors.shape[1] == dims:
+        old = cached.tokens
+        old_texts = [u.text for c in cached.chunks for u in units_of(c)]
+        old_texts += [heading_text(c) for c in cached.chunks]
+        if len(old_texts) + 1 == len(old.offsets):
+            for g, t in enumerate(old_texts):
+                a, b = int(old.offsets[g]), int(old.offsets[g + 1])
+                cache[_text_key(t)] = (np.asarray(cached.token_ids[a:b]),
+                                       np.asarray(old.vectors[a:b]))
+    missing = list(dict.fromkeys(t for t in texts if _text_key(t) not in cache))
+    if missing:
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress("embed word-pieces", done, len(missing))
+
+        for t, group in zip(missing, encode_tokens(embedder, missing, projection, tick),
+                            strict=True):
+            cache[_text_key(t)] = group
+    return (TokenArrays.from_groups([cache[_text_key(t)] for t in texts], n_units, dims),
+            len(missing))
 
 
 def _same_store(previous: Generation, settings: Settings) -> bool:

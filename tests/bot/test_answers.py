@@ -284,6 +284,21 @@ def test_sub_function_acronym_is_covered_by_its_function(bot) -> None:  # type: 
     assert refused.abstained, refused.answer
 
 
+@pytest.mark.parametrize(("question", "words"), [
+    ("Could outsourcing give us a presence in a foreign market before we set up a physical "
+     "office there?", "without the need to establish a physical office"),
+    ("Do every one of the outsourcing firms follow one identical process?",
+     "no one set formula"),
+])
+def test_answer_leads_with_the_sentence_that_makes_the_point(bot, question: str, words: str
+                                                             ) -> None:  # type: ignore[no-untyped-def]
+    """Sentences sharing the question's topic ("break into the BPO market", "the same
+    playbook") must not beat the one that answers it: token recall matches word by word."""
+    ans = bot.ask(question)
+    assert not ans.abstained, ans.answer
+    assert words in ans.answer.split(" [1]")[0], ans.answer
+
+
 def test_price_binding_reads_the_unit_after_the_figure() -> None:
     from bot.abstention import _asked_rate, _rate_given
 
