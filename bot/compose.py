@@ -52,7 +52,7 @@ STRONG = 0.0
 """Units scoring at least this share of the best are added (budget permitting)."""
 NOVEL = 0.15
 """Other units are added when they cover this much of the question's still-uncovered terms."""
-SAME_PASSAGE = 0.8
+SAME_PASSAGE = 0.7
 """A unit of a passage the answer already uses competes at this share of its score."""
 @dataclass(frozen=True)
 class Composition:
