@@ -122,12 +122,12 @@ def compose(question: str, query: str, hits: Sequence[Hit], idf: Callable[[str],
         picked = _pick_list(ranked, shape)
         list_mode = bool(picked)
         best = ranked[0]
-        if list_mode and best not in picked and best.unit.kind == "sentence" and \
-                best.score > max(c.score for c in picked) and \
+        if list_mode:
+            lead = _faq_answer(question, ranked, picked)
+        if list_mode and lead is None and best not in picked and best.unit.kind == "sentence" \
+                and best.score > max(c.score for c in picked) and \
                 _words(best.unit.text) <= LEAD_WORDS:
             lead = best  # a sentence that answers the whole question opens the list
-        if list_mode and lead is None:
-            lead = _faq_answer(question, ranked, picked)
     key: list[str] = []
     if not picked and (shape.wants_number or asked_figures(question)):
         picked, disagreement, key = _pick_figures(question, ranked, max_sentences, terms)
@@ -186,11 +186,13 @@ def _faq_answer(question: str, ranked: list[Candidate], picked: Sequence[Candida
     as a whole, so it opens a list answer ("Check domain experience, security, SLAs..."
     before the steps)."""
     asked = set(stems(question))
+    listed = {p.unit.chunk.chunk_id for p in picked}
     for c in ranked:
         u = c.unit
         if u.chunk.kind != "faq" or c.hit.rank >= FAQ_RANK or u.kind != "sentence" or \
-                c in picked or _words(u.text) > LEAD_WORDS or not u.context.endswith("?"):
-            continue
+                u.chunk.chunk_id in listed or _words(u.text) > LEAD_WORDS or \
+                not u.context.endswith("?"):
+            continue  # (a FAQ whose answer is the list itself only leads into it)
         faq = set(stems(u.context))
         if len(faq) < 2 or len(faq & asked) < FAQ_MATCH * len(faq):
             continue

@@ -152,6 +152,17 @@ def test_the_guides_own_faq_answer_opens_a_list_answer(bot) -> None:  # type: ig
     _markers_match_citations(ans)
 
 
+def test_faq_answer_leads_rather_than_the_lists_own_intro(bot) -> None:  # type: ignore[no-untyped-def]
+    """"How Does BPO Work?" is a heading with a question mark, but its first sentence only
+    leads into its steps; the guide's FAQ answer to the same question opens the answer."""
+    ans = bot.ask("Step by step, how does BPO work?")
+    assert not ans.abstained
+    lead, _, rest = ans.answer.partition("\n- ")
+    assert lead.startswith("BPO works by having a business identify"), ans.answer
+    assert "Process Identification" in rest, ans.answer
+    _markers_match_citations(ans)
+
+
 def test_list_question_returns_the_list_not_one_item(bot) -> None:  # type: ignore[no-untyped-def]
     ans = bot.ask("What are the steps to choose a BPO provider?")
     assert not ans.abstained
