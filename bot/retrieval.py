@@ -3,9 +3,12 @@
 Stage 1 proposes candidates: the nearest chunks by vector (Chroma) and the best chunks by
 BM25, merged by reciprocal-rank fusion. Stage 2 re-ranks that pool with a linear model over
 a few signals: the query's similarity to the chunk's best sentence, list item or table row
-(unit vectors computed at ingest), the chunk's own similarity, BM25, the fused rank, and how
-well the chunk's headings match the question's specific words. The weights are fitted on the
-dev set (`python -m evals.calibrate reranker ...`, stored in bot/reranker.json).
+(unit vectors computed at ingest), the chunk's own similarity, BM25, the fused rank, how
+well the chunk's headings match the question's specific words, and the best token recall of
+the query in one of its units or its heading (word-piece matching, `ingest.tokens`: a unit
+saying each thing the question asks, in other words, beats one sharing only its topic).
+The weights are fitted on the dev set (`python -m evals.calibrate reranker ...`, stored in
+bot/reranker.json).
 `as_langchain()` wraps the retriever as a LangChain `BaseRetriever`.
 """
 
