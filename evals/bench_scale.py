@@ -16,7 +16,8 @@ What is measured, and how (the numbers are only as honest as this description):
   sample is embedded for real (`--embed-sample`, default 2,000 synthetic chunks, plus every
   answer unit of the seed chunks); that run gives the embedding throughput. Every other chunk
   vector is a sample vector of the same seed plus Gaussian noise (cosine ~0.92 to it),
-  re-normalised; unit vectors are the seed's real unit vectors plus the same noise. Latency
+  re-normalised; unit vectors are the seed's real unit vectors plus the same noise; the
+  word-piece vectors of a unit or heading are its seed's real ones (int8). Latency
   and memory depend on the number and dimension of vectors, not on their exact values.
 - Ingest. The generation is written through the real index code: `VectorStore.add` (Chroma,
   embedded or server), `LexicalIndex.build` (bm25s), `units_of` (answer units),
@@ -375,8 +376,10 @@ def main(argv: list[str] | None = None) -> int:
 
         projection = Projection.for_model(Settings().embedder, emb.dim)
         seed_texts = [[u.text for u in units_of(c)] for c in seeds]
+        t0 = time.perf_counter()
         groups = encode(emb, [t for ts in seed_texts for t in ts]
                         + [heading_text(c) for c in seeds], projection)
+        piece_rate = len(groups) / (time.perf_counter() - t0)
         seed_tokens: list[tuple[list[Any], Any]] = []
         k = 0
         for i, ts in enumerate(seed_texts):  # headings follow all the units in `groups`
@@ -384,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             k += len(ts)
         results["setup"].update({"embed_chunks_per_s": round(chunk_rate, 1),
                                  "embed_units_per_s": round(unit_rate, 1),
+                                 "word_piece_texts_per_s": round(piece_rate, 1),
                                  "seed_chunks": len(seeds)})
 
         if "server" in modes:
@@ -406,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
                 if server and mode == "server":
                     row["server_disk_mb"] = round((_du(server.path) - server_before) / 1e6, 1)
                 row["projected_full_ingest_s"] = round(
-                    n / chunk_rate + row["units"] / unit_rate + n / row["index_write_chunks_per_s"])
+                    n / chunk_rate + row["units"] / unit_rate + (row["units"] + n) / piece_rate
+                    + n / row["index_write_chunks_per_s"])
                 row["projected_full_ingest_chunks_per_s"] = round(
                     n / row["projected_full_ingest_s"], 1)
                 _log(f"[{mode}] querying {n} chunks in a fresh process...")
@@ -439,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
 def _print_table(results: dict[str, Any], modes: list[str]) -> None:
     st = results["setup"]
     print(f"\nembedding (measured): {st['embed_chunks_per_s']} chunks/s, "
-          f"{st['embed_units_per_s']} units/s; near-duplicates among synthetic chunks: "
+          f"{st['embed_units_per_s']} units/s, {st.get('word_piece_texts_per_s')} word-piece "
+          "texts/s; near-duplicates among synthetic chunks: "
           f"{st['near_duplicates']}")
     head = ("mode", "chunks", "units", "write c/s", "full c/s*", "clone s", "disk MB",
             "open s", "RSS MB (anon+file)", "ask p50", "ask p95", "chroma p95", "bm25 p95")
@@ -456,7 +462,8 @@ def _print_table(results: dict[str, Any], modes: list[str]) -> None:
         if per is not None:
             print(f"\n{mode}: the index's own (anonymous) memory grows ~{per} MB per 10k chunks "
                   "(linear fit); file-backed pages are shared, reclaimable page cache")
-    print("\n* projected if every chunk and answer unit were embedded at the measured rates")
+    print("\n* projected if every chunk, answer unit and word-piece text (units + headings) were "
+          "embedded at the measured rates")
 
 
 if __name__ == "__main__":
