@@ -372,19 +372,19 @@ def main(argv: list[str] | None = None) -> int:
         for us in seed_units:
             seed_unit_vecs.append(flat_vecs[k:k + len(us)])
             k += len(us)
-        from ingest.tokens import Projection, encode, heading_text
+        from ingest.tokens import Projection, encode, group_texts
 
         projection = Projection.for_model(Settings().embedder, emb.dim)
-        seed_texts = [[u.text for u in units_of(c)] for c in seeds]
+        texts, n_units = group_texts(seeds)
         t0 = time.perf_counter()
-        groups = encode(emb, [t for ts in seed_texts for t in ts]
-                        + [heading_text(c) for c in seeds], projection)
+        groups = encode(emb, texts, projection)
         piece_rate = len(groups) / (time.perf_counter() - t0)
         seed_tokens: list[tuple[list[Any], Any]] = []
         k = 0
-        for i, ts in enumerate(seed_texts):  # headings follow all the units in `groups`
-            seed_tokens.append((groups[k:k + len(ts)], groups[sum(map(len, seed_texts)) + i]))
-            k += len(ts)
+        for i, c in enumerate(seeds):  # each seed's unit groups and its heading group
+            m = len(units_of(c))
+            seed_tokens.append((groups[k:k + m], groups[n_units + i]))
+            k += m
         results["setup"].update({"embed_chunks_per_s": round(chunk_rate, 1),
                                  "embed_units_per_s": round(unit_rate, 1),
                                  "word_piece_texts_per_s": round(piece_rate, 1),

@@ -319,12 +319,10 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
 
 def fit_projection(bot: Any, echo: Callable[[str], None], save: bool = True) -> None:
     """PCA of the word-piece vectors of every unit and heading of the live index."""
-    from ingest.tokens import PROJECTION_PATH, TOKEN_DIM, Projection, heading_text
-    from ingest.units import units_of
+    from ingest.tokens import PROJECTION_PATH, TOKEN_DIM, Projection, group_texts
 
     gen = bot.generation
-    texts = [u.text for c in gen.chunks for u in units_of(c)]
-    texts += [heading_text(c) for c in gen.chunks]
+    texts, _ = group_texts(gen.chunks)
     vecs = np.concatenate([v for _, v in bot._retriever.embedder.embed_tokens(texts)])
     proj = Projection.fit(vecs, TOKEN_DIM, gen.manifest["embedder"])
     x = vecs[np.random.default_rng(0).choice(len(vecs), min(2000, len(vecs)), replace=False)]

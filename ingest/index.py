@@ -138,7 +138,7 @@ class Generation:
     def __init__(self, index_dir: Path, name: str, manifest: dict[str, Any],
                  chunks: list[Chunk], vectors: np.ndarray, lexical: LexicalIndex,
                  store: VectorStore, unit_vectors: np.ndarray, unit_offsets: np.ndarray,
-                 tokens: TokenVectors, token_ids: np.ndarray | None = None) -> None:
+                 tokens: TokenVectors) -> None:
         self.index_dir = index_dir
         self.name = name
         self.manifest = manifest
@@ -152,7 +152,6 @@ class Generation:
         self.unit_offsets = unit_offsets
         self.tokens = tokens
         """Word-piece vectors of every unit and chunk heading (memory-mapped)."""
-        self.token_ids = token_ids
 
     def unit_vectors_of(self, index: int) -> np.ndarray:
         """The unit vectors of chunk number `index` (rows in `units_of(chunk)` order)."""
@@ -201,7 +200,8 @@ class Generation:
                 (token_vecs.shape[1] if len(token_vecs.shape) == 2 else None):
             raise IndexCorrupt(f"Token vectors in {files.root} have {token_vecs.shape[1:]} dims, "
                                "not what this bpo-kb projects to; run `bpo-kb ingest --rebuild`")
-        tokens = TokenVectors(token_vecs, token_offsets, token_df, len(unit_vectors), projection)
+        tokens = TokenVectors(token_vecs, token_offsets, token_df, len(unit_vectors), projection,
+                              token_ids)
         lexical = LexicalIndex.load(files.lexical)
         if lexical.n_docs != len(chunks):
             raise IndexCorrupt(f"Lexical index in {files.root} covers {lexical.n_docs} chunks, "
@@ -211,7 +211,7 @@ class Generation:
             location["path"] = str(files.root / "chroma")
         store = VectorStore.open(location, embedder_spec or manifest["embedder"])
         return cls(index_dir, name, manifest, chunks, vectors, lexical, store, unit_vectors,
-                   unit_offsets, tokens, token_ids)
+                   unit_offsets, tokens)
 
     @staticmethod
     def write(root: Path, manifest: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray,

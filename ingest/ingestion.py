@@ -33,7 +33,7 @@ from .lexical import LexicalIndex
 from .loaders import discover, load_document, read_manifest, resolved
 from .settings import Settings
 from .store import VectorStore
-from .tokens import Projection, TokenArrays, heading_text
+from .tokens import Projection, TokenArrays, group_texts
 from .tokens import encode as encode_tokens
 from .units import unit_embed_text, units_of
 
@@ -312,18 +312,10 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
             vectors[i] = v
     if missing:
         log.info("embedding %d of %d chunks (the rest are cached)", len(missing), len(kept))
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress("embed", done, len(missing))
-
         if progress:
             progress("embed", 0, len(missing))
         fresh = embedder.embed_documents([embed_text(kept[i]) for i in missing],  # type: ignore[call-arg]
-                                         progress=tick)
+                                         progress=_ticker(progress, "embed", len(missing)))
         vectors[missing] = fresh
     report.embedded = len(missing)
 
@@ -352,16 +344,9 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
         else:
             unit_vectors[i] = v
     if unit_missing:
-        done_units = 0
-
-        def tick_units(n: int) -> None:
-            nonlocal done_units
-            done_units += n
-            if progress:
-                progress("embed units", done_units, len(unit_missing))
-
         unit_vectors[unit_missing] = embedder.embed_documents(  # type: ignore[call-arg]
-            [unit_texts[i] for i in unit_missing], progress=tick_units)
+            [unit_texts[i] for i in unit_missing],
+            progress=_ticker(progress, "embed units", len(unit_missing)))
     report.embedded_units = len(unit_missing)
 
     # 4c. word-piece vectors of every unit and chunk heading, cached by text the same way
@@ -434,35 +419,35 @@ def _token_arrays(embedder: Any, embedder_spec: str, kept: list[Chunk],
     Also returns how many texts were embedded."""
     projection = Projection.for_model(embedder_spec, embedder.dim)
     dims = projection.components.shape[1] if projection else embedder.dim
-    texts = [u.text for c in kept for u in units_of(c)]
-    n_units = len(texts)
-    texts += [heading_text(c) for c in kept]
+    texts, n_units = group_texts(kept)
     cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if cached is not None and cached.token_ids is not None and \
-            cached.tokens.vectors.shape[1] == dims:
-        old = cached.tokens
-        old_texts = [u.text for c in cached.chunks for u in units_of(c)]
-        old_texts += [heading_text(c) for c in cached.chunks]
+    if cached is not None and cached.tokens.vectors.shape[1] == dims:
+        old, (old_texts, _) = cached.tokens, group_texts(cached.chunks)
         if len(old_texts) + 1 == len(old.offsets):
             for g, t in enumerate(old_texts):
                 a, b = int(old.offsets[g]), int(old.offsets[g + 1])
-                cache[_text_key(t)] = (np.asarray(cached.token_ids[a:b]),
-                                       np.asarray(old.vectors[a:b]))
+                cache[_text_key(t)] = (np.asarray(old.ids[a:b]), np.asarray(old.vectors[a:b]))
     missing = list(dict.fromkeys(t for t in texts if _text_key(t) not in cache))
     if missing:
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            if progress:
-                progress("embed word-pieces", done, len(missing))
-
-        for t, group in zip(missing, encode_tokens(embedder, missing, projection, tick),
-                            strict=True):
+        groups = encode_tokens(embedder, missing, projection,
+                               _ticker(progress, "embed word-pieces", len(missing)))
+        for t, group in zip(missing, groups, strict=True):
             cache[_text_key(t)] = group
     return (TokenArrays.from_groups([cache[_text_key(t)] for t in texts], n_units, dims),
             len(missing))
+
+
+def _ticker(progress: Progress | None, stage: str, total: int) -> Callable[[int], None]:
+    """A callback that adds up work done in batches and reports it as `stage` of `total`."""
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(stage, done, total)
+
+    return tick
 
 
 def _same_store(previous: Generation, settings: Settings) -> bool:

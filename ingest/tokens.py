@@ -37,7 +37,7 @@ from .chunking import Chunk
 from .text import STOPWORDS
 
 __all__ = ["PROJECTION_PATH", "TOKEN_DIM", "Projection", "QueryTokens", "TokenArrays",
-           "TokenVectors", "encode", "heading_text"]
+           "TokenVectors", "encode", "group_texts", "heading_text"]
 
 TOKEN_DIM = 64
 PROJECTION_PATH = Path(__file__).with_name("token_projection.npz")
@@ -48,6 +48,16 @@ _PUNCT = re.compile(r"^[\W_]+$")
 def heading_text(chunk: Chunk) -> str:
     """The chunk's own heading: the last title of its section path ("" when it has none)."""
     return chunk.section.split(" > ")[-1].strip()
+
+
+def group_texts(chunks: Sequence[Chunk]) -> tuple[list[str], int]:
+    """The texts of a generation's word-piece groups, in group order - every unit of every
+    chunk, then every chunk's heading - and how many of them are units."""
+    from .units import units_of
+
+    texts = [u.text for c in chunks for u in units_of(c)]
+    n_units = len(texts)
+    return texts + [heading_text(c) for c in chunks], n_units
 
 
 @dataclass(frozen=True)
@@ -150,8 +160,10 @@ class TokenVectors:
     """Word-piece vectors of every unit and chunk heading of one index generation."""
 
     def __init__(self, vectors: np.ndarray, offsets: np.ndarray, df: np.ndarray,
-                 n_units: int, projection: Projection | None) -> None:
+                 n_units: int, projection: Projection | None, ids: np.ndarray) -> None:
         self.vectors = vectors
+        self.ids = ids
+        """The rows' vocabulary ids (what a later ingest reuses with the vectors)."""
         self.offsets = offsets
         self.df = df
         self.n_units = n_units

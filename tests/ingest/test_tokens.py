@@ -50,7 +50,7 @@ def test_token_recall_rewards_the_unit_that_says_each_thing_asked(embedder: obje
     proj = Projection.for_model(Settings(_env_file=None).embedder, 384)
     groups = encode(embedder, units, proj)
     arrays = TokenArrays.from_groups(groups, len(units), groups[0][1].shape[1])
-    tv = TokenVectors(arrays.vectors, arrays.offsets, arrays.df, len(units), proj)
+    tv = TokenVectors(arrays.vectors, arrays.offsets, arrays.df, len(units), proj, arrays.ids)
     q = tv.query(*embedder.embed_query_tokens(  # type: ignore[attr-defined]
         "Can an outsourcer let us sell abroad with no office there?"))
     off_point, on_point = tv.recall(q, [0, 1])
