@@ -23,7 +23,7 @@ EXIT_USAGE = 2
 
 
 def _settings(**overrides: Any) -> Any:
-    from ingest import ConfigError, Settings
+    from bpo_kb import ConfigError, Settings
 
     try:
         s = Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -59,13 +59,13 @@ class _Bar:
 
 
 def _open_bot(settings: Any, quiet: bool = False) -> Any:
-    from bot import Bot
+    from generate import open_bot
 
     def on_build() -> None:
         if not quiet:
             click.echo(f"Building the index from {settings.corpus_dir} (first run)...", err=True)
 
-    return Bot.open(settings, progress=_Bar(sys.stderr.isatty() and not quiet),
+    return open_bot(settings, progress=_Bar(sys.stderr.isatty() and not quiet),
                     on_build=on_build)
 
 
@@ -73,7 +73,7 @@ class _Group(click.Group):
     """Turns bpo-kb's own errors into one line on stderr instead of a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from ingest import BpoKbError
+        from bpo_kb import BpoKbError
 
         try:
             return super().invoke(ctx)
@@ -200,12 +200,12 @@ def batch_cmd(input_path: Path, output: Path) -> None:
       bpo-kb batch prospect-faq.csv -o answers.csv
       bpo-kb batch evals/datasets/dev.jsonl -o out/dev-answers.jsonl
     """
-    from ingest import ConfigError
+    from bpo_kb import ConfigError
 
     settings = _settings()
     if output.suffix.lower() not in (".jsonl", ".csv"):
         raise ConfigError(f"Output {str(output)!r} must end in .jsonl or .csv")
-    from bot.batch import answer_row, read_rows, write_rows
+    from app.batch import answer_row, read_rows, write_rows
 
     rows = list(read_rows(input_path))
     bot = _open_bot(settings)
@@ -297,7 +297,7 @@ def feedback_export_cmd(as_eval: Path) -> None:
     Examples:
       bpo-kb feedback export --as-eval drafts.jsonl
     """
-    from bot.feedback import FeedbackStore, draft_eval_items
+    from app.feedback import FeedbackStore, draft_eval_items
 
     settings = _settings()
     drafts = draft_eval_items(FeedbackStore(settings.feedback_db).items(rating=-1))
@@ -325,7 +325,7 @@ def feedback_report_cmd(threshold: float, as_json: bool) -> None:
       bpo-kb feedback report
       bpo-kb feedback report --threshold 0.6 --json
     """
-    from bot.feedback import FeedbackStore, content_gaps
+    from app.feedback import FeedbackStore, content_gaps
     from ingest import make_embedder
 
     settings = _settings()

@@ -1,7 +1,7 @@
 """The chat window: a Gradio app over one `Bot`, for business owners, sales and evaluators.
 
 Layout and event wiring only. Answers come from `bot`, their HTML and plain text from
-`bot.render`, ratings go to `bot.feedback`, batch rows through `bot.batch`, evaluations through
+`app.render`, ratings go to `app.feedback`, batch rows through `app.batch`, evaluations through
 `evals`. Tabs: Ask (chat + sources panel), Batch, Evaluate, Documents. The Gradio API exposes
 one public endpoint, `ask(question, history_json)`, returning the `bpo-kb ask --json` dict.
 
@@ -23,11 +23,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from bot import Bot, BpoKbError, ConfigError, QuestionError, Settings, render  # noqa: E402
-from bot.batch import answer_row, read_rows, table_row, write_rows  # noqa: E402
-from bot.feedback import FeedbackStore  # noqa: E402
-from bot.library import documents, ingest_summary, origins, save_uploads  # noqa: E402
-from ingest import PROJECT_ROOT, SUPPORTED_SUFFIXES, ingest  # noqa: E402
+from app import render  # noqa: E402
+from app.batch import answer_row, read_rows, table_row, write_rows  # noqa: E402
+from app.feedback import FeedbackStore  # noqa: E402
+from app.library import documents, ingest_summary, origins, save_uploads  # noqa: E402
+from bot import Bot, BpoKbError, ConfigError, QuestionError, Settings  # noqa: E402
+from bpo_kb import PROJECT_ROOT  # noqa: E402
+from ingest import SUPPORTED_SUFFIXES, ingest  # noqa: E402
 
 __all__ = ["EXAMPLES", "build", "launch"]
 

@@ -3,7 +3,7 @@
 Reads the index that `ingest` owns; imports `ingest`, never a UI or CLI library.
 """
 
-from ingest import (
+from bpo_kb import (
     BpoKbError,
     ConfigError,
     GenerationError,
@@ -16,7 +16,7 @@ from ingest import (
 )
 
 from .answer import Answer, Citation
-from .chatbot import Bot, clean_question, parse_history
+from .chatbot import Bot, Generator, clean_question, parse_history
 from .query import Turn, expand_query, standalone_query
 from .retrieval import Hit, HybridRetriever
 
@@ -27,6 +27,7 @@ __all__ = [
     "Citation",
     "ConfigError",
     "GenerationError",
+    "Generator",
     "Hit",
     "HybridRetriever",
     "IndexCorrupt",

@@ -12,32 +12,21 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Protocol
 
-from ingest import (
-    Generation,
-    IndexCorrupt,
-    IndexMissing,
-    QuestionError,
-    Settings,
-    StoreUnavailable,
-    current_generation,
-    index_is_usable,
-    ingest,
-    pointer_stamp,
-)
+from bpo_kb import IndexCorrupt, IndexMissing, QuestionError, Settings, StoreUnavailable
+from ingest import Generation, current_generation, index_is_usable, ingest, pointer_stamp
 from ingest.ingestion import Progress
 
 from .abstention import AbstentionModel, Features, features
 from .answer import Answer, Citation
 from .compose import Composition, compose, rank_units
-from .generation import make_generator
 from .lexicon import asked_figures
 from .query import Turn, standalone_query
 from .ranking import Candidate
 from .retrieval import Hit, HybridRetriever
 
-__all__ = ["Bot", "clean_question", "parse_history"]
+__all__ = ["Bot", "Generator", "clean_question", "parse_history"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +40,19 @@ RETRY_SECONDS = 1.0
 """A published index generation that failed to open is tried again after this long."""
 FIGURE_TOP_K = 10
 """Passages retrieved for questions that ask for a figure (see `Bot.retrieve`)."""
+
+
+class Generator(Protocol):
+    """Rewrites an extractive answer with an LLM, grounded in (and verified against) the
+    passages. The `generate` package implements it; entry points hand one to `Bot`."""
+
+    name: str
+
+    def generate(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
+                 extractive: Answer) -> Answer: ...
+
+    def stream(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
+               extractive: Answer) -> Iterator[str | Answer]: ...
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -99,7 +101,8 @@ def parse_history(history: object) -> list[Turn]:
 class Bot:
     """Answers questions from the index. Thread-safe; build once, ask many times."""
 
-    def __init__(self, settings: Settings, generation: Generation) -> None:
+    def __init__(self, settings: Settings, generation: Generation,
+                 generator: Generator | None = None) -> None:
         self.settings = settings
         self._gen = generation
         self._retriever = self._retriever_for(generation)
@@ -110,7 +113,7 @@ class Bot:
         self._lock = threading.Lock()
         self._pointer = pointer_stamp(self.settings.index_dir)
         self._retry_at = 0.0
-        self._generator: Any = make_generator(settings)
+        self._generator = generator
 
     def _retriever_for(self, generation: Generation) -> HybridRetriever:
         return HybridRetriever(generation, self.settings.embedder,
@@ -120,8 +123,10 @@ class Bot:
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
     def open(cls, settings: Settings, *, progress: Progress | None = None,
-             on_build: Callable[[], None] | None = None) -> Bot:
-        """Open the index, building it from the corpus first if there is none (or it is stale)."""
+             on_build: Callable[[], None] | None = None,
+             generator: Generator | None = None) -> Bot:
+        """Open the index, building it from the corpus first if there is none (or it is stale).
+        `generator`: the LLM answer writer (`generate.make_generator(settings)`), if any."""
         if not index_is_usable(settings):
             if on_build:
                 on_build()
@@ -134,7 +139,7 @@ class Bot:
                 on_build()
             ingest(settings, rebuild=True, progress=progress, lock_timeout=600)
             gen = Generation.open_current(settings.index_dir, embedder_spec=settings.embedder)
-        return cls(settings, gen)
+        return cls(settings, gen, generator)
 
     @property
     def generation(self) -> Generation:
@@ -292,7 +297,7 @@ class Bot:
         """Let the configured LLM backend rewrite the extractive answer (if there is one)."""
         if self._generator is None:
             return ans
-        return self._generator.generate(q, turns, hits, ans)  # type: ignore[no-any-return]
+        return self._generator.generate(q, turns, hits, ans)
 
 
 def _with_latency(ans: Answer, ms: float) -> Answer:

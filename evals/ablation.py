@@ -37,7 +37,7 @@ def _run_variant(variant: str, datasets: list[str]) -> list[dict[str, Any]]:
     import bot.ranking as ranking
     import bot.retrieval as retrieval
     from bot import Bot
-    from ingest import Settings
+    from bpo_kb import Settings
     from ingest.text import normalize
 
     from .dataset import load_dataset

@@ -58,7 +58,8 @@ def run(*, dataset: Path = DEFAULT_DATASET, questions: int = 50, cold_runs: int 
         keep: Path | None = None) -> dict[str, Any]:
     """Run the three measurements and return them as a dict (see the module docstring)."""
     from bot import Bot
-    from ingest import Settings, ingest, make_embedder
+    from bpo_kb import Settings
+    from ingest import ingest, make_embedder
 
     out: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
     tmp = Path(tempfile.mkdtemp(prefix="bpo-kb-bench-"))

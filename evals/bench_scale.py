@@ -233,7 +233,8 @@ def probe(data_dir: Path, chroma_url: str | None, n_queries: int) -> dict[str, A
 
     from bot import Bot
     from bot.query import expand_query
-    from ingest import Generation, Settings, make_embedder
+    from bpo_kb import Settings
+    from ingest import Generation, make_embedder
     from ingest.text import stems
 
     me = psutil.Process()
@@ -326,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(probe(args.probe, args.chroma_url, args.queries)))
         return 0
 
-    from ingest import Settings, make_embedder
+    from bpo_kb import Settings
+    from ingest import make_embedder
     from ingest.ingestion import embed_text
     from ingest.units import unit_embed_text, units_of
 

@@ -336,7 +336,7 @@ def fit_projection(bot: Any, echo: Callable[[str], None], save: bool = True) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from bot import Bot
-    from ingest import Settings
+    from bpo_kb import Settings
 
     ap = argparse.ArgumentParser(prog="python -m evals.calibrate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -49,10 +49,10 @@ def run_cli(settings: Any, dataset: Path, *, report_dir: Path | None, baseline: 
         items = items[:limit]
     base = load_summary(baseline) if baseline is not None else None
 
-    from bot import Bot
+    from generate import open_bot
 
     quiet = as_json or not sys.stderr.isatty()
-    bot = Bot.open(settings, on_build=None if quiet else lambda: print(
+    bot = open_bot(settings, on_build=None if quiet else lambda: print(
         f"Building the index from {settings.corpus_dir} (first run)...", file=sys.stderr))
     bar = _Bar(len(items)) if not quiet else None
     try:

@@ -60,8 +60,9 @@ def score(truth: Sequence[bool], kept: Sequence[bool]) -> dict[str, float]:
 def run(pairs: Sequence[dict[str, Any]], *, embedder_spec: str | None = None,
         threshold: float | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Verify every pair; the summary and the per-pair verdicts."""
-    from bot.verify import THRESHOLD, Passage, Verifier, windows
-    from ingest import Settings, make_embedder
+    from bpo_kb import Settings
+    from generate.verify import THRESHOLD, Passage, Verifier, windows
+    from ingest import make_embedder
 
     spec = embedder_spec or Settings(_env_file=None).embedder
     verifier = Verifier(make_embedder(spec), threshold=THRESHOLD if threshold is None

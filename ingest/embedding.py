@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import ConfigError
+from bpo_kb.errors import ConfigError
 
 __all__ = ["Embedder", "SentenceTransformerEmbedder", "make_embedder"]
 

@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from bpo_kb.errors import IndexCorrupt, IndexMissing
+
 from .chunking import Chunk
-from .errors import IndexCorrupt, IndexMissing
 from .lexical import LexicalIndex
 from .store import VectorStore
 from .tokens import Projection, TokenArrays, TokenVectors

@@ -23,15 +23,16 @@ from typing import Any
 import numpy as np
 from filelock import FileLock, Timeout
 
+from bpo_kb.errors import BpoKbError, IndexCorrupt, IngestError, IngestLocked, StoreUnavailable
+from bpo_kb.settings import Settings
+
 from .chunking import Chunk, chunk_document
 from .dedup import collapse_near_duplicates
 from .documents import Document, Skipped
 from .embedding import make_embedder
-from .errors import BpoKbError, IndexCorrupt, IngestError, IngestLocked, StoreUnavailable
 from .index import FORMAT_VERSION, Generation, IndexFiles, current_generation, new_generation_name
 from .lexical import LexicalIndex
 from .loaders import discover, load_document, read_manifest, resolved
-from .settings import Settings
 from .store import VectorStore
 from .tokens import Projection, TokenArrays, group_texts
 from .tokens import encode as encode_tokens

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexCorrupt
+from bpo_kb.errors import IndexCorrupt
+
 from .text import stems
 
 __all__ = ["LexicalIndex"]

@@ -15,8 +15,9 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from bpo_kb.errors import IngestError
+
 from .documents import Document, Skipped, content_hash
-from .errors import IngestError
 
 __all__ = ["SUPPORTED_SUFFIXES", "discover", "load_document", "read_manifest", "resolved"]
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .errors import ConfigError, IndexCorrupt, StoreUnavailable
+from bpo_kb.errors import ConfigError, IndexCorrupt, StoreUnavailable
 
 __all__ = ["VectorStore", "chroma_settings"]
 

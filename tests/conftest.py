@@ -74,7 +74,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Settings with a fresh data dir in tmp_path and the repo's corpus."""
-    from ingest import Settings
+    from bpo_kb import Settings
 
     return Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS, _env_file=None)
 
@@ -82,7 +82,8 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
     """The real bundled all-MiniLM-L6-v2, loaded once per test session."""
-    from ingest import Settings, make_embedder
+    from bpo_kb import Settings
+    from ingest import make_embedder
 
     return make_embedder(Settings(_env_file=None).embedder)
 
@@ -93,7 +94,8 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory, embedder):  # type
 
     Treat it as read-only: tests that change an index build their own.
     """
-    from ingest import Settings, ingest
+    from bpo_kb import Settings
+    from ingest import ingest
 
     s = Settings(data_dir=tmp_path_factory.mktemp("corpus-index") / "data", corpus_dir=CORPUS,
                  _env_file=None)

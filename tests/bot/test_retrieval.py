@@ -7,7 +7,7 @@ import pytest
 
 from bot import HybridRetriever
 from bot.query import expand_query
-from ingest import Settings
+from bpo_kb import Settings
 from ingest.text import stems
 
 BPM_QUESTION = "What is the difference between BPO and BPM?"

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ingest import Settings, current_generation
+from bpo_kb import Settings
+from ingest import current_generation
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from ingest import Generation, Settings, chunk_document, embed_text, ingest, load_document
+from bpo_kb import Settings
+from ingest import Generation, chunk_document, embed_text, ingest, load_document
 from ingest.text import stem
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest import Settings, ingest
+from bpo_kb import Settings
+from ingest import ingest
 from ingest.index import Generation, IndexFiles, current_generation
 from ingest.ingestion import index_is_usable
 from ingest.tokens import Projection, TokenArrays, TokenVectors, encode, heading_text

@@ -73,7 +73,7 @@ def llama_server(gemma_gguf: Path) -> Iterator[str]:
 
 def llm_bot(corpus_settings: Any, **overrides: Any) -> Any:
     """A Bot over the session's corpus index with an LLM backend."""
-    from bot import Bot
+    from generate import open_bot
 
     s = corpus_settings.model_copy(update={"llm_max_tokens": MAX_TOKENS, **overrides})
-    return Bot.open(s)
+    return open_bot(s)

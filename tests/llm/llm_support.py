@@ -31,7 +31,7 @@ def cite_hit(answer: Any, item: dict[str, Any]) -> bool:
 def assert_verified(answer: Any, verifier: Any, question: str) -> None:
     """Markers match the citations 1..k; each cited sentence is supported by its citation;
     each citation's span lies inside its passage; the JSON rows carry the verifier's counts."""
-    from bot.verify import Passage, split_claims
+    from generate.verify import Passage, split_claims
 
     assert answer.verified_sentences and answer.verified_sentences >= 1
     markers = {int(m) for m in _MARK.findall(answer.answer)}

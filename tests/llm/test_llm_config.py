@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.generation import make_generator
-from ingest import ConfigError
+from bpo_kb import ConfigError
+from generate import make_generator
 
 
 def test_extractive_default_has_no_generator(settings: Any) -> None:

@@ -101,7 +101,7 @@ def test_stream_yields_the_growing_draft_then_the_verified_answer(runs: dict[str
 
 def test_show_unsupported_keeps_and_marks_the_unsupported_sentences(
         gemma_bot: Any, runs: dict[str, Any]) -> None:
-    from bot.generation import UNSUPPORTED_MARK, LLMGenerator
+    from generate.generator import UNSUPPORTED_MARK, LLMGenerator
 
     item, drafts, ans = next(r for r in runs.values()
                              if r[2].backend == "gemma-270m" and r[2].removed_sentences)

@@ -16,7 +16,7 @@ from evals.loopback import ChromaServer
 @pytest.fixture
 def index_copy(corpus_settings: Any, tmp_path: Path) -> Any:
     """Settings over a private copy of the session's corpus index."""
-    from ingest import Settings
+    from bpo_kb import Settings
 
     data = tmp_path / "data"
     copy_index(corpus_settings.data_dir, data)

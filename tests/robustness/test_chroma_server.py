@@ -13,17 +13,10 @@ from click.testing import CliRunner
 from robustness_support import CORPUS, comparable
 
 from bot import Bot
+from bpo_kb import ConfigError, Settings, StoreUnavailable
 from cli import main
 from evals.loopback import ChromaServer
-from ingest import (
-    ConfigError,
-    Generation,
-    Settings,
-    StoreUnavailable,
-    VectorStore,
-    current_generation,
-    ingest,
-)
+from ingest import Generation, VectorStore, current_generation, ingest
 from ingest.index import new_generation_name
 
 DEV = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "dev.jsonl"

@@ -19,15 +19,9 @@ from click.testing import CliRunner
 from robustness_support import BPO_KB, CORPUS, cli_env, comparable, run_cli
 
 from bot import Bot
+from bpo_kb import IndexCorrupt, IngestLocked, Settings
 from cli import main
-from ingest import (
-    Generation,
-    IndexCorrupt,
-    IngestLocked,
-    Settings,
-    current_generation,
-    ingest,
-)
+from ingest import Generation, current_generation, ingest
 
 QUESTION = "What is the difference between BPO and BPM?"
 GUIDE = "empireonecx-what-is-bpo-2026.txt"

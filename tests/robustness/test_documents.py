@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from ingest import IngestError, Settings, Skipped, current_generation, ingest, load_document
+from bpo_kb import IngestError, Settings
+from ingest import Skipped, current_generation, ingest, load_document
 
 MB = 1024 * 1024
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from robustness_support import check_contract, cli_env, run_cli
 
+from app.batch import answer_row, read_rows, write_rows
 from bot import QuestionError
-from bot.batch import answer_row, read_rows, write_rows
 
 SLOW_ASK_S = 10.0
 """No single question may take longer than this, whatever it contains (a hang guard)."""

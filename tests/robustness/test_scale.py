@@ -29,8 +29,8 @@ def test_scale_benchmark_runs_end_to_end_at_a_small_size(tmp_path: Path, embedde
 
 
 def test_synthetic_chunks_are_distinct_and_mostly_not_near_duplicates() -> None:
+    from bpo_kb import Settings
     from evals.bench_scale import seed_chunks
-    from ingest import Settings
     from ingest.dedup import collapse_near_duplicates
 
     seeds = seed_chunks(Settings(_env_file=None))

@@ -23,7 +23,8 @@ from evals.loopback import ask_http, free_port, stop_process
 def ui_server(tmp_path_factory: pytest.TempPathFactory, corpus_settings: Any) -> Iterator[Server]:
     """`bpo-kb serve` on a free loopback port, over a copy of the corpus index with the hostile
     document added (an incremental ingest embeds only that one)."""
-    from ingest import Settings, ingest
+    from bpo_kb import Settings
+    from ingest import ingest
 
     root = tmp_path_factory.mktemp("ui-server")
     corpus = root / "corpus"

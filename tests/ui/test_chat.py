@@ -22,7 +22,7 @@ _WATCH_STREAM = """() => {
 
 
 def _rows(server: Server) -> list[Any]:
-    from bot.feedback import FeedbackStore
+    from app.feedback import FeedbackStore
 
     return FeedbackStore(server.feedback_db).items()
 

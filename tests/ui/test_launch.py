@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import ConfigError
+from bpo_kb import ConfigError
 
 
 def test_auth_setting_is_user_and_password() -> None:

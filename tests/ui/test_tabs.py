@@ -77,7 +77,7 @@ def test_documents_tab_lists_the_library_and_reingests(app: Page) -> None:
 
 def test_ask_api_returns_the_ask_json_contract(ui_server: Server) -> None:
     from bot import Bot
-    from ingest import Settings
+    from bpo_kb import Settings
 
     got = ask_http(ui_server.url, "and what does it cost offshore?",
                    json.dumps([{"role": "user", "content": "What is BPO?"}]))

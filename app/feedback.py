@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ingest import BpoKbError, Embedder
+from bpo_kb import BpoKbError
+from ingest import Embedder
 
 __all__ = ["FeedbackItem", "FeedbackStore", "Gap", "content_gaps", "draft_eval_items",
            "group_similar"]

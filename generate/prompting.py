@@ -12,11 +12,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot import Answer, Hit, Turn
 from ingest.text import sentence_spans
 
-from .answer import Answer
-from .query import Turn
-from .retrieval import Hit
 from .verify import Passage
 
 __all__ = ["Prompt", "PromptPassage", "build_prompt"]

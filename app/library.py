@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest import SUPPORTED_SUFFIXES, ConfigError, Generation, IngestReport
+from bpo_kb import ConfigError
+from ingest import SUPPORTED_SUFFIXES, Generation, IngestReport
 
 __all__ = ["LibraryDocument", "documents", "ingest_summary", "origins", "save_uploads"]
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.library import documents, ingest_summary, origins, save_uploads
-from ingest import ConfigError, IngestReport
+from app.library import documents, ingest_summary, origins, save_uploads
+from bpo_kb import ConfigError
+from ingest import IngestReport
 
 
 def test_documents_lists_titles_origins_and_passage_counts(bot: Any) -> None:

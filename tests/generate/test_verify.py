@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.claims import split_claims
-from bot.evidence import figures, missing_figures, missing_names, negation_mismatch
-from bot.verify import Passage, Verifier
+from generate.claims import split_claims
+from generate.evidence import figures, missing_figures, missing_names, negation_mismatch
+from generate.verify import Passage, Verifier
 
 PHILIPPINES = ("- Philippines (offshore): Largest CX/customer service BPO destination \u2014 1.7M BPO "
                "employees, $35B+ industry (IBPAP 2023). Strong English proficiency (ranked 22nd "
