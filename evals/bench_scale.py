@@ -77,6 +77,7 @@ def build_generation(settings: Any, chunks: list[Any], origin: list[int], sample
     from ingest import Generation, LexicalIndex, VectorStore, lexical_text
     from ingest.index import new_generation_name
     from ingest.ingestion import CHUNKER_VERSION
+    from ingest.terms import corpus_terms
     from ingest.tokens import TokenArrays
     from ingest.units import units_of
 
@@ -157,7 +158,7 @@ def build_generation(settings: Any, chunks: list[Any], origin: list[int], sample
                 "duplicates": 0, "skipped": [], "synthetic": True}
     t0 = time.perf_counter()
     Generation.write(root, manifest, chunks, vectors, lexical, unit_vectors,
-                     np.asarray(offsets, dtype=np.int64), tokens)
+                     np.asarray(offsets, dtype=np.int64), tokens, corpus_terms(chunks))
     Generation.publish(settings.index_dir, name)
     t["write_s"] = time.perf_counter() - t0
     del unit_vectors, tokens
@@ -329,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bpo_kb import Settings
     from ingest import make_embedder
-    from ingest.ingestion import embed_text
+    from ingest.ingestion import embed_cached, embed_text
     from ingest.units import unit_embed_text, units_of
 
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
@@ -361,14 +362,14 @@ def main(argv: list[str] | None = None) -> int:
         sample = chunks[:min(args.embed_sample, biggest)]
         _log(f"embedding {len(sample)} synthetic chunks for real...")
         t0 = time.perf_counter()
-        sample_vecs = emb.embed_documents([embed_text(c) for c in sample])
+        sample_vecs, _ = embed_cached(emb, [embed_text(c) for c in sample], {})
         chunk_rate = len(sample) / (time.perf_counter() - t0)
         seed_units = [[] if args.no_unit_embedding else [unit_embed_text(u) for u in units_of(c)]
                       for c in seeds]
         flat = [t for us in seed_units for t in us]
         _log(f"embedding the {len(flat)} answer units of the {len(seeds)} seed chunks...")
         t0 = time.perf_counter()
-        flat_vecs = emb.embed_documents(flat)
+        flat_vecs, _ = embed_cached(emb, flat, {})
         unit_rate = len(flat) / (time.perf_counter() - t0) if flat else chunk_rate
         seed_unit_vecs, k = [], 0
         for us in seed_units:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .documents import Document
+from .furniture import furniture_spans
 
 __all__ = ["Chunk", "ChunkKind", "chunk_document", "line_kind"]
 
@@ -62,6 +63,9 @@ class Chunk:
     """Extra words retrieval indexes with the text: section path and list intro."""
     also_in: tuple[str, ...] = field(default_factory=tuple)
     """Ids of near-duplicate chunks collapsed into this one."""
+    furniture: tuple[tuple[int, int], ...] = ()
+    """Spans of `text` that are page furniture (calls to action, bylines...; see
+    `ingest.furniture`): cited text, never an answer."""
 
     def metadata(self) -> dict[str, str | int]:
         """Flat metadata as stored in Chroma."""
@@ -239,19 +243,25 @@ def chunk_document(doc: Document, *, max_chars: int = MAX_CHARS) -> list[Chunk]:
     """Split a document into chunks (see the module docstring for the rules)."""
     text = doc.text
     out: list[Chunk] = []
+    junk = furniture_spans(text, doc.meta.get("publisher", ""))
 
     def emit(kind: ChunkKind, start: int, end: int, path: list[str], *, body: str | None = None,
              prefix: int = 0, extra_context: str = "") -> None:
         chunk_text = body if body is not None else text[start:end]
         if not chunk_text.strip():
             return
+        spans = tuple((a - start + prefix, b - start + prefix) for a, b in junk
+                      if a >= start and b <= end)
+        if spans and _all_furniture(chunk_text, spans, prefix):
+            return  # a byline, an author box, a pitch: nothing to cite
         ordinal = len(out)
         digest = hashlib.sha1(chunk_text.encode()).hexdigest()[:8]
         section = " > ".join(p for p in path if p)
         ctx = " | ".join(p for p in (section, extra_context) if p)
         out.append(Chunk(chunk_id=f"{doc.doc_id}::{ordinal}::{digest}", doc_id=doc.doc_id,
                          title=doc.title, section=section, kind=kind, text=chunk_text,
-                         start=start, end=end, ordinal=ordinal, prefix=prefix, context=ctx))
+                         start=start, end=end, ordinal=ordinal, prefix=prefix, context=ctx,
+                         furniture=spans))
 
     sections = _sections(_blocks(_lines(text)))
     faq_heading = ""
@@ -301,6 +311,22 @@ def chunk_document(doc: Document, *, max_chars: int = MAX_CHARS) -> list[Chunk]:
         _emit_section(text, sec, path, emit, max_chars)
     flush_run()
     return out
+
+
+def _all_furniture(chunk_text: str, spans: tuple[tuple[int, int], ...], prefix: int) -> bool:
+    """Is every word of the chunk (after a repeated table header) inside a furniture span,
+    or a heading line?"""
+    covered = [False] * len(chunk_text)
+    for a, b in spans:
+        covered[a:b] = [True] * (b - a)
+    pos = 0
+    for line in chunk_text.split("\n"):
+        begin, pos = pos, pos + len(line) + 1
+        if begin < prefix or not line.strip() or line_kind(line) in ("heading", "question"):
+            continue
+        if any(not covered[begin + i] for i, ch in enumerate(line) if ch.isalnum()):
+            return False
+    return True
 
 
 def _emit_section(text, sec, path, emit, max_chars) -> None:  # type: ignore[no-untyped-def]

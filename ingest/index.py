@@ -10,6 +10,7 @@
             unit_offsets.npy    chunk i's units are rows offsets[i]:offsets[i+1] of unit_vectors
             tokens.npy, token_ids.npy, token_offsets.npy, token_df.npy
                                 word-piece vectors of every unit and chunk heading (tokens.py)
+            terms.json          the documents' words and self-defined acronyms (terms.py)
             lexical/            BM25 index (bm25s)
             chroma/             embedded Chroma (absent when a Chroma server is used)
 
@@ -37,13 +38,14 @@ from bpo_kb.errors import IndexCorrupt, IndexMissing
 from .chunking import Chunk
 from .lexical import LexicalIndex
 from .store import VectorStore
+from .terms import Terms
 from .tokens import Projection, TokenArrays, TokenVectors
 
 __all__ = ["Generation", "IndexFiles", "current_generation", "new_generation_name"]
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 STORE_LOCATION = "store.json"
 """Written first into a new generation: where its vectors go (cleanup after a crash)."""
 
@@ -114,6 +116,10 @@ class IndexFiles:
     def lexical(self) -> Path:
         return self.root / "lexical"
 
+    @property
+    def terms(self) -> Path:
+        return self.root / "terms.json"
+
     def token_file(self, part: str) -> Path:
         """`tokens.npy`, `token_ids.npy`, `token_offsets.npy` or `token_df.npy` (part = "",
         "ids", "offsets", "df")."""
@@ -130,6 +136,7 @@ def chunk_to_json(chunk: Chunk) -> str:
 def chunk_from_json(line: str) -> Chunk:
     d = json.loads(line)
     d["also_in"] = tuple(d.get("also_in") or ())
+    d["furniture"] = tuple(tuple(sp) for sp in d.get("furniture") or ())
     return Chunk(**d)
 
 
@@ -139,7 +146,7 @@ class Generation:
     def __init__(self, index_dir: Path, name: str, manifest: dict[str, Any],
                  chunks: list[Chunk], vectors: np.ndarray, lexical: LexicalIndex,
                  store: VectorStore, unit_vectors: np.ndarray, unit_offsets: np.ndarray,
-                 tokens: TokenVectors) -> None:
+                 tokens: TokenVectors, terms: Terms | None = None) -> None:
         self.index_dir = index_dir
         self.name = name
         self.manifest = manifest
@@ -153,6 +160,8 @@ class Generation:
         self.unit_offsets = unit_offsets
         self.tokens = tokens
         """Word-piece vectors of every unit and chunk heading (memory-mapped)."""
+        self.terms = terms or Terms()
+        """The documents' words (for spelling) and the acronyms they spell out."""
 
     def unit_vectors_of(self, index: int) -> np.ndarray:
         """The unit vectors of chunk number `index` (rows in `units_of(chunk)` order)."""
@@ -180,6 +189,7 @@ class Generation:
                 token_ids = np.load(files.token_file("ids"), mmap_mode="r")
                 token_offsets = np.load(files.token_file("offsets"))
                 token_df = np.load(files.token_file("df"))
+                terms = Terms.from_json(json.loads(files.terms.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, KeyError) as e:
             raise IndexCorrupt(f"Index generation {files.root} is unreadable "
                                f"({type(e).__name__}: {e}); run `bpo-kb ingest --rebuild`") from e
@@ -212,12 +222,12 @@ class Generation:
             location["path"] = str(files.root / "chroma")
         store = VectorStore.open(location, embedder_spec or manifest["embedder"])
         return cls(index_dir, name, manifest, chunks, vectors, lexical, store, unit_vectors,
-                   unit_offsets, tokens)
+                   unit_offsets, tokens, terms)
 
     @staticmethod
     def write(root: Path, manifest: dict[str, Any], chunks: list[Chunk], vectors: np.ndarray,
               lexical: LexicalIndex, unit_vectors: np.ndarray, unit_offsets: np.ndarray,
-              tokens: TokenArrays) -> None:
+              tokens: TokenArrays, terms: Terms) -> None:
         """Write a generation's files (the store was filled by the caller)."""
         files = IndexFiles(root)
         root.mkdir(parents=True, exist_ok=True)
@@ -240,6 +250,7 @@ class Generation:
                 fh.flush()
                 os.fsync(fh.fileno())
         lexical.save(files.lexical)
+        _atomic_write(files.terms, json.dumps(terms.to_json(), ensure_ascii=False))
         manifest = {**manifest, "format": FORMAT_VERSION}
         _atomic_write(files.manifest, json.dumps(manifest, indent=1, ensure_ascii=False))
 

@@ -1,13 +1,19 @@
 """Ingest: documents on disk -> a new index generation, incrementally and crash-safely.
 
-1. Take the ingest lock (one ingest at a time per data directory).
-2. Load every document under the roots; compare content hashes with the live generation.
-3. Nothing added, changed or removed: stop ("up to date, embedded 0 chunks").
-4. Re-chunk changed and added documents, keep the stored chunks of unchanged ones, collapse
-   near-duplicates, embed only chunks whose text has no cached vector.
-5. Copy the live vector store into the new generation, delete removed chunks, add new ones;
-   write chunks, vectors and the BM25 index; then switch CURRENT (atomic) and drop old
-   generations.
+The stages of `_ingest_locked`, one function each:
+
+1. `ingest` takes the lock (one ingest at a time per data directory);
+   `_live_generation` opens the live generation to update and to reuse vectors from.
+2. `_load_documents` reads every document under the roots; `_diff` compares content
+   hashes with the live generation. Nothing added, changed or removed: stop ("up to date,
+   embedded 0 chunks").
+3. `_chunk` re-chunks changed and added documents, keeps the stored chunks of the others,
+   collapses near-duplicates.
+4. `embed_cached` - the one "reuse cached vectors, embed the rest" helper - for chunks and
+   answer units; `_token_arrays` the same for word-pieces.
+5. `_write_generation` copies the live vector store into the new generation, deletes
+   removed chunks, adds new ones, writes chunks, vectors, BM25 and the corpus's words
+   (`ingest.terms`), then switches CURRENT (atomic); old generations are dropped.
 """
 
 from __future__ import annotations
@@ -34,15 +40,17 @@ from .index import FORMAT_VERSION, Generation, IndexFiles, current_generation, n
 from .lexical import LexicalIndex
 from .loaders import discover, load_document, read_manifest, resolved
 from .store import VectorStore
+from .terms import corpus_terms
 from .tokens import Projection, TokenArrays, group_texts
 from .tokens import encode as encode_tokens
 from .units import unit_embed_text, units_of
 
-__all__ = ["CHUNKER_VERSION", "IngestReport", "Progress", "ingest", "index_is_usable"]
+__all__ = ["CHUNKER_VERSION", "IngestReport", "Progress", "embed_cached", "index_is_usable",
+           "ingest", "text_key"]
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 8
+CHUNKER_VERSION = 9
 """Bumped when chunking or unit splitting changes: the next ingest (which `ask`/`serve` run
 when the index is older) re-chunks everything and embeds what changed."""
 
@@ -118,14 +126,6 @@ def _doc_id(path: Path, root: Path | None) -> str:
     return path.name
 
 
-def _embed_key(chunk: Chunk) -> str:
-    return hashlib.sha1(embed_text(chunk).encode()).hexdigest()
-
-
-def _text_key(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()
-
-
 def embed_text(chunk: Chunk) -> str:
     """What the embedder sees for a chunk: its heading context (unless that is only the
     document title, which would make every short chunk look alike), then its text."""
@@ -159,25 +159,73 @@ def ingest(settings: Settings, paths: Iterable[Path] | None = None, *, rebuild: 
 
 def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild: bool,
                    progress: Progress | None) -> IngestReport:
+    """The stages of an ingest, in order; each is a function below."""
     t0 = time.perf_counter()
     report = IngestReport()
+    roots = _roots(settings, paths)
+    VectorStore.check_config(settings.chroma_url, settings.collection)
+    # under the lock no other ingest is writing: any generation that never went live is
+    # debris of a crashed run (killed, power loss) - remove it, with its server collection
+    Generation.collect_garbage(settings.index_dir)
+    previous, cached = _live_generation(settings, rebuild)
+    docs, n_files = _load_documents(settings, roots, report, progress)
+    kept_prev = _diff(report, previous, docs, roots)
+    if previous is not None and not (report.added or report.changed or report.removed):
+        report.up_to_date = True
+        report.generation = previous.name
+        report.documents = sum(1 for m in previous.manifest["documents"].values()
+                               if m.get("n_chunks", 1))
+        report.chunks = len(previous.chunks)
+        report.duplicates = int(previous.manifest.get("duplicates", 0))
+        report.seconds = round(time.perf_counter() - t0, 3)
+        return report
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    kept, dropped, doc_meta = _chunk(report, docs, kept_prev, previous, now)
+    if not kept:
+        reasons = "; ".join(f"{s['path']}: {s['reason']}" for s in report.skipped[:5])
+        raise IngestError(
+            f"No text to index under {', '.join(str(r) for r in roots)}: "
+            f"{n_files} files found, {len(report.skipped)} skipped"
+            + (f" ({reasons})" if reasons else "")
+            + "; add .txt, .md, .html or .pdf documents with text. The live index is unchanged.")
+    embedder = make_embedder(settings.embedder)
+    vectors, report.embedded = embed_cached(
+        embedder, [embed_text(c) for c in kept], _chunk_vector_cache(cached), progress, "embed")
+    unit_texts, offsets = _unit_texts(kept)
+    unit_vectors, report.embedded_units = embed_cached(
+        embedder, unit_texts, _unit_vector_cache(cached), progress, "embed units")
+    token_arrays, report.embedded_word_pieces = _token_arrays(embedder, settings.embedder,
+                                                              kept, cached, progress)
+    report.generation = _write_generation(
+        settings, previous, kept, vectors, unit_vectors, offsets, token_arrays,
+        {"created": now, "dim": embedder.dim, "documents": doc_meta, "units": len(unit_texts),
+         "duplicates": len(dropped), "skipped": report.skipped}, progress)
+    Generation.collect_garbage(settings.index_dir)
+    report.documents = sum(1 for m in doc_meta.values() if m.get("n_chunks", 1))
+    report.chunks = len(kept)
+    report.seconds = round(time.perf_counter() - t0, 3)
+    return report
+
+
+def _roots(settings: Settings, paths: Iterable[Path] | None) -> list[Path]:
     roots = [Path(p) for p in paths] if paths else [settings.corpus_dir]
     for r in roots:
         if not r.exists():
             raise IngestError(f"No such file or directory: {str(r)!r}; give a document or a "
                               "folder of documents (.txt, .md, .html, .pdf)")
-    embedder_spec = settings.embedder
-    VectorStore.check_config(settings.chroma_url, settings.collection)
-    # under the lock no other ingest is writing: any generation that never went live is
-    # debris of a crashed run (killed, power loss) - remove it, with its server collection
-    Generation.collect_garbage(settings.index_dir)
+    return roots
 
+
+def _live_generation(settings: Settings, rebuild: bool
+                     ) -> tuple[Generation | None, Generation | None]:
+    """The live generation to update (None: start from scratch) and the one whose vectors
+    may be reused (the same, or the live one when only the vector store changed)."""
     previous: Generation | None = None
     if not rebuild:
         try:
             if current_generation(settings.index_dir) is not None:
                 previous = Generation.open_current(settings.index_dir,
-                                                   embedder_spec=embedder_spec)
+                                                   embedder_spec=settings.embedder)
         except IndexCorrupt as e:
             log.warning("live index unreadable, rebuilding from scratch: %s", e)
         except StoreUnavailable as e:
@@ -185,7 +233,7 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
                 raise  # the configured server is down: nothing to do until it is back
             log.warning("live index's Chroma server is unreachable; building an embedded "
                         "index from scratch: %s", e)
-        if previous is not None and previous.manifest.get("embedder") != embedder_spec:
+        if previous is not None and previous.manifest.get("embedder") != settings.embedder:
             previous = None  # a different model: nothing can be reused
     # vectors (chunks and units) are reused from `cached` even when the store changes
     # (embedded <-> server): only the store is filled from scratch then
@@ -194,12 +242,14 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
         log.info("vector store changed to %s: refilling it from the cached vectors",
                  settings.chroma_url or "embedded")
         previous = None
-    prev_docs: dict[str, dict[str, Any]] = dict(previous.manifest["documents"]) if previous else {}
-    chunker_changed = bool(previous and previous.manifest.get("chunker") != CHUNKER_VERSION)
+    return previous, cached
 
-    # 1. load documents
+
+def _load_documents(settings: Settings, roots: list[Path], report: IngestReport,
+                    progress: Progress | None) -> tuple[dict[str, Document], int]:
+    """Every readable document under the roots by id (unreadable ones go to
+    `report.skipped` with the reason), and how many files were found."""
     docs: dict[str, Document] = {}
-    seen_sources: set[str] = set()
     files = []
     for root in roots:
         corpus_manifest = read_manifest(root) if root.is_dir() else read_manifest(root.parent)
@@ -216,18 +266,23 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
                                max_bytes=int(settings.max_file_mb * 1024 * 1024))
         if isinstance(loaded, Skipped):
             report.skipped.append({"path": loaded.path, "reason": loaded.reason})
-            seen_sources.add(str(resolved(f)))
             continue
         if doc_id in docs:
             report.skipped.append({"path": str(f), "reason": f"duplicate document id {doc_id!r} "
                                    f"(also {docs[doc_id].source})"})
             continue
         docs[doc_id] = loaded
-        seen_sources.add(loaded.source)
     if progress:
         progress("read", len(files), len(files))
+    return docs, len(files)
 
-    # 2. diff against the live generation
+
+def _diff(report: IngestReport, previous: Generation | None, docs: dict[str, Document],
+          roots: list[Path]) -> dict[str, dict[str, Any]]:
+    """Fill the report's added / changed / removed / unchanged against the live generation;
+    return the live documents that were ingested from elsewhere (kept as they are)."""
+    prev_docs: dict[str, dict[str, Any]] = dict(previous.manifest["documents"]) if previous else {}
+    chunker_changed = bool(previous and previous.manifest.get("chunker") != CHUNKER_VERSION)
     root_paths = [str(r.resolve()) for r in roots]
     kept_prev: dict[str, dict[str, Any]] = {}
     for doc_id, info in prev_docs.items():
@@ -248,25 +303,22 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
             report.changed.append(doc_id)
         else:
             report.unchanged += 1
+    return kept_prev
 
-    if previous is not None and not (report.added or report.changed or report.removed):
-        report.up_to_date = True
-        report.generation = previous.name
-        report.documents = sum(1 for m in prev_docs.values() if m.get("n_chunks", 1))
-        report.chunks = len(previous.chunks)
-        report.duplicates = int(previous.manifest.get("duplicates", 0))
-        report.seconds = round(time.perf_counter() - t0, 3)
-        return report
 
-    # 3. chunks: documents under the roots are (re-)chunked - cheap and deterministic; their
-    #    vectors are reused below when the text is unchanged. Documents ingested earlier from
-    #    elsewhere keep their stored chunks.
+def _chunk(report: IngestReport, docs: dict[str, Document], kept_prev: dict[str, dict[str, Any]],
+           previous: Generation | None, now: str
+           ) -> tuple[list[Chunk], dict[str, str], dict[str, dict[str, Any]]]:
+    """Documents under the roots are (re-)chunked - cheap and deterministic; their vectors
+    are reused later when the text is unchanged. Documents ingested earlier from elsewhere
+    keep their stored chunks. Near-duplicates are collapsed. Returns the kept chunks, the
+    collapsed ones ({dropped id: kept id}) and each document's manifest entry."""
     touched = set(report.added) | set(report.changed)
+    prev_docs: dict[str, dict[str, Any]] = dict(previous.manifest["documents"]) if previous else {}
     prev_chunks_by_doc: dict[str, list[Chunk]] = {}
     if previous is not None:
         for c in previous.chunks:
             prev_chunks_by_doc.setdefault(c.doc_id, []).append(replace(c, also_in=()))
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     all_chunks: list[Chunk] = []
     doc_meta: dict[str, dict[str, Any]] = {}
     for doc_id in sorted(set(docs) | set(kept_prev)):
@@ -289,74 +341,83 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
             doc_meta[doc_id] = kept_prev[doc_id]
     kept, dropped = collapse_near_duplicates(all_chunks)
     report.duplicates = len(dropped)
-    if not kept:
-        reasons = "; ".join(f"{s['path']}: {s['reason']}" for s in report.skipped[:5])
-        raise IngestError(
-            f"No text to index under {', '.join(str(r) for r in roots)}: "
-            f"{len(files)} files found, {len(report.skipped)} skipped"
-            + (f" ({reasons})" if reasons else "")
-            + "; add .txt, .md, .html or .pdf documents with text. The live index is unchanged.")
     for doc_id, info in doc_meta.items():
         info["n_chunks"] = sum(1 for c in kept if c.doc_id == doc_id)
+    return kept, dropped, doc_meta
 
-    # 4. vectors: reuse cached ones, embed the rest
-    cache: dict[str, np.ndarray] = {}
-    if cached is not None:
-        for c, v in zip(cached.chunks, cached.vectors, strict=True):
-            cache[_embed_key(c)] = v
-    missing = [i for i, c in enumerate(kept) if _embed_key(c) not in cache]
-    embedder = make_embedder(embedder_spec)
-    vectors = np.zeros((len(kept), embedder.dim), dtype=np.float32)
-    for i, c in enumerate(kept):
-        v = cache.get(_embed_key(c))
-        if v is not None:
-            vectors[i] = v
+
+def embed_cached(embedder: Any, texts: list[str], cache: dict[str, np.ndarray],
+                 progress: Progress | None = None, stage: str = "embed"
+                 ) -> tuple[np.ndarray, int]:
+    """The vectors of `texts`, in order: reuse the cached ones (keyed by `text_key`), embed
+    the rest (each distinct text once). Returns the matrix and how many texts were embedded.
+    Every embedding pass of an ingest goes through here (and the scale benchmark too)."""
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    keys = [text_key(t) for t in texts]
+    missing = list(dict.fromkeys(k for k in keys if k not in cache))
     if missing:
-        log.info("embedding %d of %d chunks (the rest are cached)", len(missing), len(kept))
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k in set(missing)}
+        log.info("%s: embedding %d of %d texts (the rest are cached)", stage, len(missing),
+                 len(texts))
         if progress:
-            progress("embed", 0, len(missing))
-        fresh = embedder.embed_documents([embed_text(kept[i]) for i in missing],  # type: ignore[call-arg]
-                                         progress=_ticker(progress, "embed", len(missing)))
-        vectors[missing] = fresh
-    report.embedded = len(missing)
+            progress(stage, 0, len(missing))
+        fresh = embedder.embed_documents([todo[k] for k in missing],
+                                         progress=_ticker(progress, stage, len(missing)))
+        cache = {**cache, **dict(zip(missing, np.asarray(fresh), strict=True))}
+    for i, k in enumerate(keys):
+        vectors[i] = cache[k]
+    return vectors, len(missing)
 
-    # 4b. unit vectors (sentences, list items, table rows), cached by text the same way
-    unit_cache: dict[str, np.ndarray] = {}
-    # units are re-split by this code: pairing them with vectors of an older split could
-    # give a unit another sentence's vector, so a new chunker version re-embeds them all
-    if cached is not None and cached.manifest.get("chunker") == CHUNKER_VERSION:
-        for i, c in enumerate(cached.chunks):
-            uv = cached.unit_vectors_of(i)
-            us = units_of(c)
-            if len(us) == len(uv):
-                for u, v in zip(us, uv, strict=True):
-                    unit_cache[_text_key(unit_embed_text(u))] = np.asarray(v)
-    unit_texts: list[str] = []
+
+def text_key(text: str) -> str:
+    """The embedding cache key of a text."""
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _chunk_vector_cache(cached: Generation | None) -> dict[str, np.ndarray]:
+    if cached is None:
+        return {}
+    return {text_key(embed_text(c)): np.asarray(v)
+            for c, v in zip(cached.chunks, cached.vectors, strict=True)}
+
+
+def _unit_vector_cache(cached: Generation | None) -> dict[str, np.ndarray]:
+    """Unit vectors of the previous generation by text. Units are re-split by this code:
+    pairing them with vectors of an older split could give a unit another sentence's
+    vector, so a new chunker version re-embeds them all."""
+    if cached is None or cached.manifest.get("chunker") != CHUNKER_VERSION:
+        return {}
+    out: dict[str, np.ndarray] = {}
+    for i, c in enumerate(cached.chunks):
+        uv = cached.unit_vectors_of(i)
+        us = units_of(c)
+        if len(us) == len(uv):
+            for u, v in zip(us, uv, strict=True):
+                out[text_key(unit_embed_text(u))] = np.asarray(v)
+    return out
+
+
+def _unit_texts(chunks: list[Chunk]) -> tuple[list[str], np.ndarray]:
+    """What the embedder sees for every unit of every chunk, and chunk i's rows
+    offsets[i]:offsets[i + 1]."""
+    texts: list[str] = []
     offsets = [0]
-    for c in kept:
-        unit_texts.extend(unit_embed_text(u) for u in units_of(c))
-        offsets.append(len(unit_texts))
-    unit_vectors = np.zeros((len(unit_texts), embedder.dim), dtype=np.float32)
-    unit_missing = []
-    for i, t in enumerate(unit_texts):
-        v = unit_cache.get(_text_key(t))
-        if v is None:
-            unit_missing.append(i)
-        else:
-            unit_vectors[i] = v
-    if unit_missing:
-        unit_vectors[unit_missing] = embedder.embed_documents(  # type: ignore[call-arg]
-            [unit_texts[i] for i in unit_missing],
-            progress=_ticker(progress, "embed units", len(unit_missing)))
-    report.embedded_units = len(unit_missing)
+    for c in chunks:
+        texts.extend(unit_embed_text(u) for u in units_of(c))
+        offsets.append(len(texts))
+    return texts, np.asarray(offsets, dtype=np.int64)
 
-    # 4c. word-piece vectors of every unit and chunk heading, cached by text the same way
-    token_arrays, report.embedded_word_pieces = _token_arrays(embedder, embedder_spec, kept,
-                                                              cached, progress)
 
-    # 5. write the new generation beside the live one
+def _write_generation(settings: Settings, previous: Generation | None, kept: list[Chunk],
+                      vectors: np.ndarray, unit_vectors: np.ndarray, offsets: np.ndarray,
+                      token_arrays: TokenArrays, manifest_extra: dict[str, Any],
+                      progress: Progress | None) -> str:
+    """Write the new generation beside the live one (the vector store updated from a copy
+    of the live one), publish it and return its name. Any failure leaves the live index
+    as it was."""
     name = new_generation_name()
     root = settings.index_dir / name
+    embedder_spec = settings.embedder
     try:
         root.mkdir(parents=True)
         location = VectorStore.location_for(root, name, settings.chroma_url, settings.collection)
@@ -368,7 +429,7 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
             old = {c.chunk_id: c for c in previous.chunks}
             # same id (text) but a new heading context or metadata: its stored vector is stale
             to_add = [i for i, c in enumerate(kept) if c.chunk_id not in old
-                      or _embed_key(old[c.chunk_id]) != _embed_key(c)
+                      or embed_text(old[c.chunk_id]) != embed_text(c)
                       or old[c.chunk_id].metadata() != c.metadata()]
             store.delete((set(old) - new_ids) | ({kept[i].chunk_id for i in to_add} & set(old)))
         else:
@@ -385,13 +446,11 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
                               "after the update; run `bpo-kb ingest --rebuild`")
         lexical = LexicalIndex.build([lexical_text(c) for c in kept])
         manifest: dict[str, Any] = {
-            "generation": name, "created": now, "embedder": embedder_spec, "dim": embedder.dim,
-            "chunker": CHUNKER_VERSION, "store": location, "documents": doc_meta,
-            "chunks": len(kept), "units": len(unit_texts), "duplicates": len(dropped),
-            "skipped": report.skipped,
+            "generation": name, "embedder": embedder_spec, "chunker": CHUNKER_VERSION,
+            "store": location, "chunks": len(kept), **manifest_extra,
         }
-        Generation.write(root, manifest, kept, vectors, lexical, unit_vectors,
-                         np.asarray(offsets, dtype=np.int64), token_arrays)
+        Generation.write(root, manifest, kept, vectors, lexical, unit_vectors, offsets,
+                         token_arrays, corpus_terms(kept))
     except BaseException as e:  # disk full, store error, Ctrl-C: the live index stays as is
         Generation.discard(root)
         if isinstance(e, BpoKbError) or not isinstance(e, Exception):
@@ -403,13 +462,7 @@ def _ingest_locked(settings: Settings, paths: Iterable[Path] | None, *, rebuild:
             "`bpo-kb ingest` again") from e
     Generation.publish(settings.index_dir, name)
     log.info("generation %s is live", name)
-    Generation.collect_garbage(settings.index_dir)
-
-    report.generation = name
-    report.documents = sum(1 for m in doc_meta.values() if m.get("n_chunks", 1))
-    report.chunks = len(kept)
-    report.seconds = round(time.perf_counter() - t0, 3)
-    return report
+    return name
 
 
 def _token_arrays(embedder: Any, embedder_spec: str, kept: list[Chunk],
@@ -427,14 +480,14 @@ def _token_arrays(embedder: Any, embedder_spec: str, kept: list[Chunk],
         if len(old_texts) + 1 == len(old.offsets):
             for g, t in enumerate(old_texts):
                 a, b = int(old.offsets[g]), int(old.offsets[g + 1])
-                cache[_text_key(t)] = (np.asarray(old.ids[a:b]), np.asarray(old.vectors[a:b]))
-    missing = list(dict.fromkeys(t for t in texts if _text_key(t) not in cache))
+                cache[text_key(t)] = (np.asarray(old.ids[a:b]), np.asarray(old.vectors[a:b]))
+    missing = list(dict.fromkeys(t for t in texts if text_key(t) not in cache))
     if missing:
         groups = encode_tokens(embedder, missing, projection,
                                _ticker(progress, "embed word-pieces", len(missing)))
         for t, group in zip(missing, groups, strict=True):
-            cache[_text_key(t)] = group
-    return (TokenArrays.from_groups([cache[_text_key(t)] for t in texts], n_units, dims),
+            cache[text_key(t)] = group
+    return (TokenArrays.from_groups([cache[text_key(t)] for t in texts], n_units, dims),
             len(missing))
 
 

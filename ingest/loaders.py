@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 MANIFEST_NAME = "manifest.json"
+VOCAB_NAME = "vocab.toml"
+"""The corpus's vocabulary (read by the bot, `bot.vocab`), not a document."""
 _MB = 1024 * 1024
 
 
@@ -55,7 +57,7 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
             for f in sorted(p.rglob("*")):
                 rel = f.relative_to(p)
                 if any(part.startswith(".") for part in rel.parts) or f.name == MANIFEST_NAME \
-                        or f.suffix.lower() == ".json":
+                        or f.suffix.lower() == ".json" or f.name == VOCAB_NAME:
                     continue
                 if f.is_dir():  # follows symlinks: a linked folder is neither walked nor a file
                     continue

@@ -81,20 +81,13 @@ def content_terms(text: str) -> list[str]:
     return list(seen)
 
 
-# Abbreviations that end with a period but do not end a sentence.
-_ABBREV = re.compile(
-    r"(?:\b(?:e\.g|i\.e|etc|vs|inc|ltd|co|corp|approx|est|no|mr|mrs|ms|dr|st|fig|u\.s|u\.k|e\.u)\.)$",
-    re.IGNORECASE,
-)
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]?\s+(?=[\"'\u201c\u2018(]?[A-Z0-9$#])")
-
-
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
     """Yield (start, end) offsets of the sentences in `text[start:end]`.
 
     Lines are hard boundaries (the guides put one paragraph, bullet or table row per line);
-    inside a line, a sentence ends at . ! or ? followed by space and a capital or a figure,
-    unless the period belongs to a known abbreviation (e.g., vs., U.S.).
+    inside a line the sentences are sentencex's (a maintained rule-based segmenter that
+    knows abbreviations such as "e.g.", "vs." and "Art. 28"). A piece without a letter (a
+    list number "1.") joins the sentence after it.
     """
     end = len(text) if end is None else end
     pos = start
@@ -106,18 +99,35 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> Iterato
 
 
 def _line_sentences(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    seg_start = start
-    for m in _BOUNDARY.finditer(text, start, end):
-        cut = m.start()  # just after the punctuation mark
-        if _ABBREV.search(text[max(seg_start, cut - 8):cut]):
+    line = text[start:end]
+    if not line.strip():
+        return
+    at = 0
+    pending: int | None = None
+    for piece in _segment(line):
+        j = line.find(piece.strip(), at) if piece.strip() else -1
+        if j < 0:
             continue
-        piece = _trim(text, seg_start, m.start() + len(m.group(0).rstrip()))
-        if piece:
-            yield piece
-        seg_start = m.end()
-    piece = _trim(text, seg_start, end)
-    if piece:
-        yield piece
+        k = j + len(piece.strip())
+        at = k
+        if not re.search(r"[^\W\d_]", piece):  # "1." or "-": part of the next sentence
+            pending = j if pending is None else pending
+            continue
+        span = _trim(text, start + (pending if pending is not None else j), start + k)
+        pending = None
+        if span:
+            yield span
+    if pending is not None:
+        span = _trim(text, start + pending, end)
+        if span:
+            yield span
+
+
+@lru_cache(maxsize=200_000)
+def _segment(line: str) -> tuple[str, ...]:
+    import sentencex
+
+    return tuple(sentencex.segment("en", line))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

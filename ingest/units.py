@@ -12,18 +12,15 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from .chunking import Chunk, line_kind
+from .furniture import Signals
 from .text import sentence_spans, stems
 
-__all__ = ["Unit", "chunk_heading_stems", "table_header", "unit_embed_text", "units_of"]
+__all__ = ["Unit", "chunk_heading_stems", "row_cells", "row_sentence", "table_header",
+           "unit_embed_text", "units_of"]
 
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u25aa\u25cf\u25e6\u2023\u2043]|\d{1,2}[.)])\s+")
 _LABEL = re.compile(r"^([^:.;!?]{2,70}):\s")
 _NUM = re.compile(r"\d")
-_META = re.compile(r"\b(?:this|the next) (?:article|post|blog(?: post)?|guide|section|piece)\b|"
-                   r"\bread on\b|\blet(?:'s| us) (?:take|look|dive)\b|\bby the end of this\b|"
-                   r"\bcheck out (?:these|this|our)\b|\b(?:cover|covers|covering) (?:these|the "
-                   r"following) topics\b|\btable of contents\b|\bin this (?:article|post|guide)\b",
-                   re.I)
 MAX_ITEM_CHARS = 240
 """A list item up to this long is one unit; a longer one is split into sentences."""
 
@@ -54,14 +51,17 @@ class Unit:
     in_contents: bool = False
     """An entry of the document's own table of contents (the items after "...and cover these
     topics:")."""
+    furniture: bool = False
+    """Page furniture (a call to action, a byline, the publisher's pitch; `ingest.furniture`):
+    part of the cited text, never an answer."""
 
     @cached_property
     def about_document(self) -> bool:
         """Does the unit talk about the document rather than its subject ("By the end of
-        this article, you will...", "Read on to learn more"), or only lead into a list
-        ("...they hire BPOs to:")? Such a unit answers nothing on its own."""
-        return self.in_contents or bool(_META.search(self.text)) or \
-            self.text.rstrip().endswith(":")
+        this article, you will...", "Read on to learn more"), only lead into a list ("...they
+        hire BPOs to:"), or is it furniture? Such a unit answers nothing on its own."""
+        return self.in_contents or self.furniture or \
+            Signals.default().about_the_document(self.text) or self.text.rstrip().endswith(":")
 
     @cached_property
     def label_stems(self) -> frozenset[str]:
@@ -111,7 +111,7 @@ def units_of(chunk: Chunk) -> tuple[Unit, ...]:
             continue
         stripped = line.strip()
         if not _BULLET.match(line):
-            contents = stripped.endswith(":") and bool(_META.search(stripped))
+            contents = stripped.endswith(":") and Signals.default().about_the_document(stripped)
         if kind in ("heading", "question"):
             context = stripped.rstrip("\u25be\u25bc ")
             pending_label = re.sub(r"^(?:\d{1,2}[.)]|#\d{1,2})\s+", "", context) \
@@ -158,7 +158,8 @@ def _unit(chunk: Chunk, s: int, e: int, kind: str, pos: int, label: str = "",
     shown = body if shown is None else shown
     return Unit(chunk=chunk, start=s, end=e, text=shown, kind=kind, position=pos,
                 stems=frozenset(stems(shown)), has_number=bool(_NUM.search(body)), label=label,
-                context=context, in_contents=in_contents)
+                context=context, in_contents=in_contents,
+                furniture=any(a < e and s < b for a, b in chunk.furniture))
 
 
 def _cells(line: str) -> list[str]:
@@ -191,15 +192,29 @@ def _table_units(chunk: Chunk) -> list[Unit]:
         cells = _cells(ln)
         if not any(cells):
             continue
-        if header and len(header) == len(cells):
-            parts = [f"{h}: {c}" for h, c in zip(header[1:], cells[1:], strict=True) if c]
-            shown = f"{cells[0]} \u2014 " + "; ".join(parts) + "."
-        else:
-            shown = "; ".join(c for c in cells if c) + "."
+        shown = row_sentence(header, cells)
         lead = len(ln) - len(ln.lstrip())
         out.append(_unit(chunk, s + lead, s + len(ln.rstrip()), "row", pos, cells[0], context,
                          shown=shown))
     return out
+
+
+def row_sentence(header: list[str] | tuple[str, ...], cells: list[str]) -> str:
+    """A table row as a sentence a person would write: the row's name, what its first column
+    says, then each further column by its header ("Nearshore: Provider in a neighbouring
+    region; typical work: Support and back office in a close time zone; best when: ...")."""
+    cells = [c.strip() for c in cells]
+    if not header or len(header) != len(cells) or len(cells) < 2:
+        return "; ".join(c for c in cells if c).rstrip(".") + "."
+    parts = [f"{cells[0]}: {cells[1]}" if cells[1] else cells[0]]
+    parts += [f"{h.strip().lower()}: {c}" for h, c in zip(header[2:], cells[2:], strict=True)
+              if c]
+    return "; ".join(p.rstrip(".; ") for p in parts) + "."
+
+
+def row_cells(unit: Unit) -> list[str]:
+    """The cells of a table row unit, as written."""
+    return _cells(unit.chunk.text[unit.start:unit.end])
 
 
 def unit_embed_text(unit: Unit) -> str:

@@ -72,7 +72,7 @@ def test_answering_never_imports_torch_once_exported(corpus_settings, bot) -> No
     assert list(corpus_settings.models_dir.glob("query-*.onnx"))
     code = (
         "import sys, json\n"
-        "from ingest import Settings\n"
+        "from bpo_kb import Settings\n"
         "from bot import Bot\n"
         f"s = Settings(data_dir={str(corpus_settings.data_dir)!r}, _env_file=None)\n"
         "a = Bot.open(s).ask('What is the difference between BPO and BPM?')\n"

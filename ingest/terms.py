@@ -1,0 +1,103 @@
+"""The words of an index: every word the documents use (for spelling correction) and the
+acronyms they spell out themselves ("Knowledge Process Outsourcing (KPO)", "ITES (IT-enabled
+services)"), found at ingest and stored with each generation as `terms.json`.
+
+Nothing here knows the BPO guides: any corpus that writes "Long Form (LF)" or "LF (Long
+Form)" teaches the bot its acronyms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .chunking import Chunk
+
+__all__ = ["Terms", "acronyms_in", "corpus_terms"]
+
+_WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
+_SMALL = frozenset({"of", "and", "the", "for", "to", "in", "on", "a", "an", "&", "de", "as"})
+_LONG_THEN_SHORT = re.compile(
+    r"((?:[A-Za-z][\w'&/-]*\s+){0,7}[A-Za-z][\w'&/-]*)\s*\(\s*([A-Z][A-Za-z&]*[A-Z])(s?)\s*\)")
+_SHORT_THEN_LONG = re.compile(
+    r"\b([A-Z][A-Za-z&]*[A-Z])(s?)\s*\(\s*([A-Za-z][\w'&/ -]{3,80}?)\s*[),;:]")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a generation's documents say, word by word."""
+
+    words: dict[str, int] = field(default_factory=dict)
+    """Lower-case words and how often the documents use them."""
+    acronyms: dict[str, str] = field(default_factory=dict)
+    """Acronyms the documents spell out: lower-case short form -> long form."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"words": self.words, "acronyms": self.acronyms}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Terms:
+        return cls({str(k): int(v) for k, v in dict(data.get("words", {})).items()},
+                   {str(k): str(v) for k, v in dict(data.get("acronyms", {})).items()})
+
+
+def _letters(short: str) -> str:
+    return re.sub(r"[^A-Z]", "", short)
+
+
+def _match(short: str, words: list[str]) -> str:
+    """The shortest run of `words`, ending at the last one, whose initials (small words
+    skipped; hyphenated parts each count) spell `short`, or ""."""
+    want = _letters(short)
+    if len(want) < 2:
+        return ""
+    for n in range(1, min(len(words), 8) + 1):
+        run = words[-n:]
+        if run[0].lower() in _SMALL:
+            continue
+        parts = [p for w in run for p in re.split(r"[-/]", w) if p]
+        initials = "".join(p[0].upper() for p in parts if p.lower() not in _SMALL)
+        full = "".join(p[0].upper() for p in parts)
+        if want in (initials, full) or (len(want) > 2 and _subsequence(want, initials)
+                                        and initials[0] == want[0] and len(run) >= len(want)):
+            return " ".join(run)
+    return ""
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def acronyms_in(text: str) -> dict[str, str]:
+    """Acronyms a text defines: "Knowledge Process Outsourcing (KPO)" and "KPO (knowledge
+    process outsourcing)" -> {"kpo": "knowledge process outsourcing"}."""
+    out: dict[str, str] = {}
+    for m in _LONG_THEN_SHORT.finditer(text):
+        long = _match(m.group(2), m.group(1).split())
+        if long:
+            out.setdefault(m.group(2).lower(), long.lower())
+    for m in _SHORT_THEN_LONG.finditer(text):
+        words = m.group(3).split()
+        short = m.group(1)
+        for k in range(len(words), 0, -1):  # "ITES (IT-enabled services)": from the front
+            if _match(short, words[:k]) == " ".join(words[:k]) and \
+                    words[0][0].upper() == _letters(short)[0]:
+                out.setdefault(short.lower(), " ".join(words[:k]).lower())
+                break
+    return out
+
+
+def corpus_terms(chunks: Iterable[Chunk]) -> Terms:
+    """The words and self-defined acronyms of a generation's chunks (headings included)."""
+    words: Counter[str] = Counter()
+    acronyms: dict[str, str] = {}
+    for c in chunks:
+        text = f"{c.section}\n{c.text}"
+        words.update(_WORD.findall(text.lower()))
+        for k, v in acronyms_in(c.text).items():
+            acronyms.setdefault(k, v)
+    return Terms(dict(words), acronyms)
