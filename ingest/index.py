@@ -155,6 +155,7 @@ class Generation:
         self.lexical = lexical
         self.store = store
         self.by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self._by_place = {(c.doc_id, c.ordinal): c for c in chunks}
         self.unit_vectors = unit_vectors
         """Vectors of the answer units of every chunk (memory-mapped)."""
         self.unit_offsets = unit_offsets
@@ -162,6 +163,10 @@ class Generation:
         """Word-piece vectors of every unit and chunk heading (memory-mapped)."""
         self.terms = terms or Terms()
         """The documents' words (for spelling) and the acronyms they spell out."""
+
+    def chunk_at(self, doc_id: str, ordinal: int) -> Chunk | None:
+        """The chunk of a document at a position (a neighbour: ordinal +/- 1), if indexed."""
+        return self._by_place.get((doc_id, ordinal))
 
     def unit_vectors_of(self, index: int) -> np.ndarray:
         """The unit vectors of chunk number `index` (rows in `units_of(chunk)` order)."""

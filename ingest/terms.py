@@ -19,6 +19,10 @@ from .chunking import Chunk
 __all__ = ["Terms", "acronyms_in", "corpus_terms"]
 
 _WORD = re.compile(r"[a-z][a-z'-]*[a-z]|[a-z]")
+_LOWER = re.compile(r"(?<![A-Za-z'-])[a-z][a-z'-]*[a-z](?![A-Za-z'-])")
+_INSIDE = re.compile(r"(?<=[A-Za-z0-9,;)]\s)([A-Z][A-Za-z'-]*[A-Za-z])")
+NAME_SHARE = 0.9
+"""A word the documents write with capitals this often is a name (or an acronym)."""
 _SMALL = frozenset({"of", "and", "the", "for", "to", "in", "on", "a", "an", "&", "de", "as"})
 _LONG_THEN_SHORT = re.compile(
     r"((?:[A-Za-z][\w'&/-]*\s+){0,7}[A-Za-z][\w'&/-]*)\s*\(\s*([A-Z][A-Za-z&]*[A-Z])(s?)\s*\)")
@@ -34,14 +38,29 @@ class Terms:
     """Lower-case words and how often the documents use them."""
     acronyms: dict[str, str] = field(default_factory=dict)
     """Acronyms the documents spell out: lower-case short form -> long form."""
+    lowercase: dict[str, int] = field(default_factory=dict)
+    """How often each word is written all in lower case: names and acronyms ("Accenture",
+    "Poland", "GDPR") almost never are, other words mostly."""
+    inside: dict[str, int] = field(default_factory=dict)
+    """How often each word is written with a capital after another word of its sentence
+    (not as a sentence's first word)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"words": self.words, "acronyms": self.acronyms}
+        return {"words": self.words, "acronyms": self.acronyms, "lowercase": self.lowercase,
+                "inside": self.inside}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Terms:
         return cls({str(k): int(v) for k, v in dict(data.get("words", {})).items()},
-                   {str(k): str(v) for k, v in dict(data.get("acronyms", {})).items()})
+                   {str(k): str(v) for k, v in dict(data.get("acronyms", {})).items()},
+                   {str(k): int(v) for k, v in dict(data.get("lowercase", {})).items()},
+                   {str(k): int(v) for k, v in dict(data.get("inside", {})).items()})
+
+    def capitalised(self, word: str) -> bool:
+        """Do the documents write `word` (lower-case) with capitals at least `NAME_SHARE` of
+        the times they use it (as they write names and acronyms)?"""
+        n = self.words.get(word, 0)
+        return n > 0 and self.lowercase.get(word, 0) <= (1 - NAME_SHARE) * n
 
 
 def _letters(short: str) -> str:
@@ -94,10 +113,14 @@ def acronyms_in(text: str) -> dict[str, str]:
 def corpus_terms(chunks: Iterable[Chunk]) -> Terms:
     """The words and self-defined acronyms of a generation's chunks (headings included)."""
     words: Counter[str] = Counter()
+    lower: Counter[str] = Counter()
+    inside: Counter[str] = Counter()
     acronyms: dict[str, str] = {}
     for c in chunks:
         text = f"{c.section}\n{c.text}"
         words.update(_WORD.findall(text.lower()))
+        lower.update(_LOWER.findall(text))
+        inside.update(m.group(1).lower() for m in _INSIDE.finditer(text))
         for k, v in acronyms_in(c.text).items():
             acronyms.setdefault(k, v)
-    return Terms(dict(words), acronyms)
+    return Terms(dict(words), acronyms, dict(lower), dict(inside))

@@ -51,6 +51,9 @@ class Unit:
     in_contents: bool = False
     """An entry of the document's own table of contents (the items after "...and cover these
     topics:")."""
+    line: int = -1
+    """Offset in `chunk.text` of the line (paragraph, bullet, row) the unit belongs to:
+    the sentences of one long bullet share it."""
     furniture: bool = False
     """Page furniture (a call to action, a byline, the publisher's pitch; `ingest.furniture`):
     part of the cited text, never an answer."""
@@ -131,7 +134,7 @@ def units_of(chunk: Chunk) -> tuple[Unit, ...]:
             label = lm.group(1).strip()
         if m and len(body) <= MAX_ITEM_CHARS:
             out.append(_unit(chunk, body_start, body_end, "item", pos, label or pending_label,
-                             context, in_contents=contents))
+                             context, in_contents=contents, line=line_start))
             pos += 1
             pending_label = ""
             continue
@@ -145,7 +148,8 @@ def units_of(chunk: Chunk) -> tuple[Unit, ...]:
             lab = (label or pending_label) if first else (label if m else "")
             # the first sentence under a sub-heading is an entry of the list the headings form
             kind = "item" if m or (first and pending_label) else "sentence"
-            out.append(_unit(chunk, s, e, kind, pos, lab, context if first else item_context))
+            out.append(_unit(chunk, s, e, kind, pos, lab, context if first else item_context,
+                             line=line_start))
             pos += 1
             first = False
         pending_label = ""
@@ -153,12 +157,13 @@ def units_of(chunk: Chunk) -> tuple[Unit, ...]:
 
 
 def _unit(chunk: Chunk, s: int, e: int, kind: str, pos: int, label: str = "",
-          context: str = "", shown: str | None = None, in_contents: bool = False) -> Unit:
+          context: str = "", shown: str | None = None, in_contents: bool = False,
+          line: int = -1) -> Unit:
     body = chunk.text[s:e]
     shown = body if shown is None else shown
     return Unit(chunk=chunk, start=s, end=e, text=shown, kind=kind, position=pos,
                 stems=frozenset(stems(shown)), has_number=bool(_NUM.search(body)), label=label,
-                context=context, in_contents=in_contents,
+                context=context, in_contents=in_contents, line=s if line < 0 else line,
                 furniture=any(a < e and s < b for a, b in chunk.furniture))
 
 
