@@ -17,8 +17,10 @@ from bpo_kb import (
 
 from .answer import Answer, Citation
 from .chatbot import Bot, Generator, clean_question, parse_history
-from .query import Turn, expand_query, standalone_query
+from .followup import Turn
+from .question import Question, Reader
 from .retrieval import Hit, HybridRetriever
+from .vocab import Vocabulary
 
 __all__ = [
     "Answer",
@@ -34,11 +36,12 @@ __all__ = [
     "IndexMissing",
     "IngestError",
     "IngestLocked",
+    "Question",
     "QuestionError",
+    "Reader",
     "Settings",
     "Turn",
+    "Vocabulary",
     "clean_question",
-    "expand_query",
     "parse_history",
-    "standalone_query",
 ]

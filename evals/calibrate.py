@@ -88,12 +88,15 @@ def _unit_label(unit_text: str, quotes: Sequence[str]) -> int:
     return 0
 
 
+def _read(bot: Any, it: dict[str, Any]) -> Any:
+    from bot import parse_history
+
+    return bot.read(it["question"], parse_history(it.get("history") or []))
+
+
 def _ranker_rows(bot: Any, items: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray,
                                                                      list[int]]:
-    from bot import parse_history
-    from bot.compose import query_terms
     from bot.ranking import candidates
-    from bot.shape import question_shape
 
     xs: list[tuple[float, ...]] = []
     ys: list[int] = []
@@ -101,10 +104,10 @@ def _ranker_rows(bot: Any, items: Sequence[dict[str, Any]]) -> tuple[np.ndarray,
     for gi, it in enumerate(items):
         if not it.get("answerable") or not it.get("sources"):
             continue
-        q = it["question"]
-        query, hits = bot.retrieve(q, parse_history(it.get("history") or []))
+        q = _read(bot, it)
+        hits = bot.retrieve(q)
         quotes = [s["quote"] for s in it["sources"]]
-        for c in candidates(hits, query_terms(query, bot.idf), question_shape(q), q):
+        for c in candidates(hits, q, bot.vocab, bot.similarity):
             xs.append(c.features)
             ys.append(_unit_label(c.unit.text, quotes))
             groups.append(gi)
@@ -151,8 +154,6 @@ def _listwise(x: np.ndarray, y: np.ndarray, groups: list[int], w0: np.ndarray,
 
 def _reranker_rows(bot: Any, items: Sequence[dict[str, Any]]
                    ) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    from bot import parse_history, standalone_query
-
     from .metrics import covers
 
     xs, ys, groups = [], [], []
@@ -160,9 +161,8 @@ def _reranker_rows(bot: Any, items: Sequence[dict[str, Any]]
     for gi, it in enumerate(items):
         if not it.get("answerable") or not it.get("sources"):
             continue
-        query = standalone_query(it["question"], parse_history(it.get("history") or []))
         quotes = [s["quote"] for s in it["sources"]]
-        for c in retriever.pool(query, it["question"]):
+        for c in retriever.pool(_read(bot, it)):
             text = bot.generation.chunks[c.index].text
             xs.append(c.features)
             ys.append(int(any(covers(text, q) for q in quotes)))
@@ -247,14 +247,11 @@ def fit_ranker(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], 
 
 def _abstention_rows(bot: Any, items: Sequence[dict[str, Any]]
                      ) -> tuple[np.ndarray, np.ndarray]:
-    from bot import clean_question, parse_history
-
     xs, ys = [], []
     for it in items:
-        q = clean_question(it["question"], bot.settings.max_question_chars)
-        turns = parse_history(it.get("history") or [])
-        query, hits = bot.retrieve(q, turns)
-        _, f = bot.assess(q, query, hits, history=turns)
+        q = _read(bot, it)
+        hits = bot.retrieve(q)
+        _, f = bot.assess(q, hits, bot.rank(q, hits))
         xs.append(f.vector())
         ys.append(1 if it.get("answerable") else 0)
     return np.asarray(xs, dtype=np.float64), np.asarray(ys)
@@ -294,6 +291,7 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
     from bot.abstention import FEATURES, MODEL_PATH, AbstentionModel
 
     rows = [it if isinstance(it, dict) else _item_dict(it) for it in items]
+    rows = [it for it in rows if it.get("category") != "synthetic"]  # all answerable
     x, y = _abstention_rows(bot, rows)
     model = LogisticRegression(C=ABSTENTION_C, max_iter=5000, class_weight="balanced")
     model.fit(x, y)
@@ -313,6 +311,135 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
     if save:
         AbstentionModel(tuple(float(v) for v in w), b, t).save(
             MODEL_PATH, fitted_on=len(rows), metrics=out)
+        echo(f"wrote {MODEL_PATH}")
+    return out
+
+
+def _recall(text: str, facts: Sequence[Sequence[str]]) -> float:
+    """Share of `facts` the text states (evals.metrics' rule)."""
+    from .metrics import fact_found
+
+    return sum(fact_found(text, f) for f in facts) / len(facts) if facts else 0.0
+
+
+def _list_rows(bot: Any, items: Sequence[dict[str, Any]]
+               ) -> tuple[np.ndarray, np.ndarray, list[int], list[tuple[float, float]]]:
+    """Per answerable item, every list among its ranked units with `LIST_FEATURES`, labelled
+    by outcome: a list is a positive when answering with it states more of the item's facts
+    than the answer without a list (or, for items without facts - the synthetic ones -
+    when it holds their gold passage's units). Also returns each list's (fact recall with
+    it, without it), for choosing the threshold."""
+    from bot.compose import ListModel, compose, render
+    from bot.compose.listing import faq_lead, list_features, list_lines, whole_lists
+
+    never = ListModel((0.0,) * len(bot._lists.weights), 0.0, 2.0)
+    xs, ys, groups, recalls = [], [], [], []
+    for gi, it in enumerate(items):
+        if not it.get("answerable") or not it.get("sources"):
+            continue
+        q = _read(bot, it)
+        ranked = bot.rank(q, bot.retrieve(q))
+        facts = it.get("must_include") or []
+        quotes = [s["quote"] for s in it["sources"]]
+
+        base = compose(q, ranked, bot.vocab, max_units=bot.settings.max_answer_sentences,
+                       similarity=bot.similarity, neighbour=bot._neighbour, lists=never)
+        base_r = _recall(base.text, facts)
+        faq = faq_lead(ranked)
+        for whole in whole_lists(ranked, bot._neighbour):
+            if facts:
+                r = _recall(render(list_lines(whole, q, ranked, bot.similarity)).text, facts)
+                label = int(r > base_r)
+            else:
+                r, base_r = 0.0, 0.0
+                label = int(sum(1 for item in whole.items if any(
+                    _unit_label(c.unit.text, quotes) for c in item)) >= 2)
+            xs.append(list_features(whole, q, ranked, bot.vocab, faq))
+            ys.append(label)
+            groups.append(gi)
+            recalls.append((r, base_r))
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys), groups, recalls
+
+
+def _list_gain(p: np.ndarray, y: np.ndarray, groups: list[int], t: float, subset: set[int],
+               recalls: list[tuple[float, float]], has_facts: dict[int, bool]) -> float:
+    """Over the questions in `subset`, answering with the best-scored list when it clears
+    `t`: for questions with facts, the fact recall it gains over the answer without a list;
+    for the others (synthetic), +1 for a list holding the gold, -1 for another, -1 for a
+    gold list missed."""
+    g = np.asarray(groups)
+    gain = 0.0
+    for key in subset:
+        i = np.flatnonzero(g == key)
+        best = i[int(np.argmax(p[i]))]
+        if has_facts[key]:
+            if p[best] >= t:
+                gain += recalls[best][0] - recalls[best][1]
+        elif p[best] >= t:
+            gain += 1 if y[best] else -1
+        elif y[i].any():
+            gain -= 1
+    return gain
+
+
+def fit_lists(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], None],
+              save: bool = True) -> dict[str, float]:
+    """The list model (bot/compose/listing.py): logistic regression over `LIST_FEATURES` on
+    the lists of questions that ask for a list, and the threshold that maximises the gain
+    of answering them with the best list (`_list_gain`)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.compose.listing import LIST_FEATURES, MODEL_PATH, ListModel
+
+    x, y, groups, recalls = _list_rows(bot, items)
+    facts = {gi: bool(it.get("must_include")) for gi, it in enumerate(items)}
+    shape = LIST_FEATURES.index("list_shape")
+    keep = x[:, shape] > 0
+    x, y = x[keep], y[keep]
+    groups = [g for g, k in zip(groups, keep, strict=True) if k]
+    recalls = [r for r, k in zip(recalls, keep, strict=True) if k]
+    model = LogisticRegression(C=1.0, max_iter=5000, class_weight="balanced")
+    model.fit(x, y)
+    p = model.predict_proba(x)[:, 1]
+    asks = set(groups)
+    grid = [float(t) for t in np.linspace(0.05, 0.95, 91)] + [1.1]
+    t = max(grid, key=lambda t: (_list_gain(p, y, groups, t, asks, recalls, facts), -t))
+    out = {"lists": len(y), "positive": int(y.sum()), "questions": len(asks), "threshold": t,
+           "gain": _list_gain(p, y, groups, t, asks, recalls, facts),
+           "gain_never": _list_gain(p, y, groups, 1.1, asks, recalls, facts)}
+    echo(f"  {len(y)} lists ({int(y.sum())} positive) of {len(asks)} list questions; "
+         f"threshold {t:.2f}: gain {out['gain']:.1f} (never a list: {out['gain_never']:.1f})")
+    echo("  weights: " + ", ".join(f"{f}={w:+.2f}" for f, w in zip(LIST_FEATURES,
+                                                                   model.coef_[0], strict=True)))
+    if save:
+        ListModel(tuple(float(w) for w in model.coef_[0]), float(model.intercept_[0]),
+                  t).save(MODEL_PATH, fitted_on=len(items), metrics=out)
+        echo(f"wrote {MODEL_PATH}")
+    return out
+
+
+def fit_names(bot: Any, echo: Callable[[str], None], save: bool = True) -> dict[str, float]:
+    """The name model (bot/names.py): a logistic regression over the embeddings of the
+    index's own words, each labelled a name when the documents write it with capitals nearly
+    every time, at least once inside a sentence. No eval labels are used."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+
+    from bot.names import MODEL_PATH, NameModel
+
+    terms = bot.generation.terms
+    embed = bot._retriever.embedder.embed_query
+    ws = sorted(w for w in terms.words if w.isalpha() and len(w) > 2)
+    y = np.asarray([int(terms.capitalised(w) and terms.inside.get(w, 0) > 0) for w in ws])
+    x = np.stack([embed(w) for w in ws])
+    model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
+    auc = float(cross_val_score(model, x, y, cv=5, scoring="roc_auc").mean())
+    model.fit(x, y)
+    out = {"words": len(ws), "names": int(y.sum()), "cv_auc": auc}
+    echo(f"  {len(ws)} words of the index, {int(y.sum())} written as names; 5-fold AUC {auc:.3f}")
+    if save:
+        NameModel(model.coef_[0].astype(np.float32), float(model.intercept_[0]),
+                  bot.settings.embedder).save(MODEL_PATH, metrics=out)
         echo(f"wrote {MODEL_PATH}")
     return out
 
@@ -340,8 +467,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m evals.calibrate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model", choices=["reranker", "ranker", "abstention", "all", "projection"])
-    ap.add_argument("dataset", type=Path, nargs="?")
+    ap.add_argument("model", choices=["reranker", "ranker", "lists", "abstention", "all",
+                                      "projection", "names"])
+    ap.add_argument("dataset", type=Path, nargs="*",
+                    help="Labelled sets to fit on (their items are pooled).")
     ap.add_argument("--check", type=Path, default=None,
                     help="A second labelled set to report generalisation on (not fitted).")
     ap.add_argument("--dry-run", action="store_true", help="Report, don't save.")
@@ -350,9 +479,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.model == "projection":
         fit_projection(bot, print, save=not args.dry_run)
         return 0
-    if args.dataset is None:
+    if args.model == "names":
+        fit_names(bot, print, save=not args.dry_run)
+        return 0
+    if not args.dataset:
         ap.error(f"{args.model} needs a labelled dataset, e.g. evals/datasets/dev.jsonl")
-    items = _load(args.dataset)
+    items = [it for path in args.dataset for it in _load(path)]
     check = _load(args.check) if args.check else []
     if args.model in ("reranker", "all"):
         print("passage re-ranker:")
@@ -363,9 +495,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.model in ("ranker", "all"):
         print("unit ranker:")
         fit_ranker(bot, items, print, check, save=not args.dry_run)
-        import bot.compose as compose_mod
+        from bot.ranking import UnitRanker
 
-        compose_mod._RANKER = None  # pick up the new weights for the abstention features
+        bot._ranker = UnitRanker.default()  # the new weights for the abstention features
+    if args.model in ("lists", "all"):
+        print("list model:")
+        fit_lists(bot, items, print, save=not args.dry_run)
+        from bot.compose import ListModel
+
+        bot._lists = ListModel.default()
     if args.model in ("abstention", "all"):
         print("abstention:")
         fit_abstention(bot, items, None, print, check, save=not args.dry_run)

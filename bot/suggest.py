@@ -1,0 +1,104 @@
+"""Suggested questions: what to ask next, phrased as a person would ask it.
+
+After an answer: the sections next to the cited ones (the neighbouring chunks of the same
+document, and the FAQ questions near them); after a refusal: the closest sections. A
+heading that is a question is used as it is ("How do I choose a BPO provider?"); another
+becomes one by general English ("How to Choose a BPO Provider: A Checklist" -> "How do I
+choose a BPO provider?", "The Benefits of BPO" -> "What are the benefits of BPO?",
+"BPO Pricing & Engagement Models" -> "What are BPO pricing & engagement models?").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ingest import Chunk, Generation
+
+__all__ = ["as_question", "topic_of", "suggest"]
+
+MAX_SUGGESTIONS = 3
+_NUMBERING = re.compile(r"^\s*(?:\d{1,2}[.)]|#\d{1,2})\s+")
+_GENERIC = re.compile(r"^(?:key takeaways|conclusion|introduction|overview|summary|faqs?|"
+                      r"frequently asked questions.*|final thoughts|related.*|table of contents|"
+                      r"contents|image source.*|written by.*|about the author)$", re.I)
+_WH = re.compile(r"^(?:what|why|when|which|who|how|where|is|are|can|should|does|do)\b", re.I)
+
+
+def topic_of(chunk: Chunk) -> str:
+    """The chunk's own heading (its FAQ question inside a FAQ section), numbering removed."""
+    parts = [_NUMBERING.sub("", p).strip().rstrip(":").strip() for p in chunk.section.split(" > ")
+             if p.strip()]
+    if not parts:
+        return ""
+    last = parts[-1]
+    if re.search(r"frequently asked|\bfaqs?\b", last, re.I) and len(parts) > 1:
+        last = parts[-2]
+    return last
+
+
+def _lower(phrase: str) -> str:
+    """Lower-case a heading's words, except acronyms and names written in capitals."""
+    out = []
+    for i, w in enumerate(phrase.split()):
+        keep = w[1:2].isupper() or any(ch.isdigit() for ch in w) or (
+            i > 0 and w[:1].isupper() and not w[1:].islower())
+        out.append(w if keep else w.lower())
+    return " ".join(out)
+
+
+def as_question(heading: str) -> str:
+    """A heading phrased as a question a person would ask ("" for a heading that is not a
+    topic: "Key takeaways", "Conclusion")."""
+    h = re.split(r"\s+[\u2014\u2013-]\s+|:\s", _NUMBERING.sub("", heading).strip(), maxsplit=1)[0]
+    h = h.strip(" .:\u25be\u25bc")
+    if not h or _GENERIC.match(h) or len(h.split()) > 12:
+        return ""
+    if h.endswith("?"):
+        return h
+    if _WH.match(h):
+        return h[0].upper() + h[1:] + "?"
+    m = re.match(r"^how to\s+(.+)$", h, re.I)
+    if m:
+        return f"How do I {_lower(m.group(1))}?"
+    body = _lower(re.sub(r"^the\s+", "", h, flags=re.I))
+    last = re.findall(r"[A-Za-z]+", body)
+    plural = bool(last) and last[-1].endswith("s") and not last[-1].endswith("ss") \
+        and not last[-1].isupper()
+    if body.split()[0].lower().rstrip("s") in ("benefit", "risk", "type", "advantage", "trend",
+                                               "step", "challenge", "model") or plural:
+        return f"What are {'the ' if not body[:1].isupper() else ''}{body}?"
+    return f"What is {body}?"
+
+
+def suggest(gen: Generation, around: Sequence[Chunk], asked: str = "",
+            exclude: Sequence[str] = (), *, include_own: bool = False) -> list[str]:
+    """Up to `MAX_SUGGESTIONS` questions on the sections next to `around` (the cited or
+    closest chunks, best first) - with `include_own`, on those sections themselves first
+    (after a refusal: what the guides do cover) - none of them the question just asked."""
+    out: list[str] = []
+    skip = {asked.strip().lower(), *(e.strip().lower() for e in exclude)}
+    seen_topics: set[str] = set()
+    for c in around:
+        topic = topic_of(c)
+        seen_topics.add(topic.lower())
+        q = as_question(topic) if include_own else ""
+        if q and q.lower() not in skip and q not in out:
+            out.append(q)
+    for c in around:
+        for d in (1, -1, 2, -2):
+            i = c.ordinal + d
+            neighbour = gen.chunk_at(c.doc_id, i)
+            if neighbour is None:
+                continue
+            topic = topic_of(neighbour)
+            if not topic or topic.lower() in seen_topics:
+                continue
+            seen_topics.add(topic.lower())
+            q = as_question(topic)
+            if q and q.lower() not in skip and q not in out:
+                out.append(q)
+            if len(out) >= MAX_SUGGESTIONS:
+                return out
+    return out[:MAX_SUGGESTIONS]
+
