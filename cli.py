@@ -188,39 +188,51 @@ def ask_cmd(question: str, as_json: bool, history: str | None) -> None:
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False,
                                                                path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Answers file: .jsonl or .csv (by extension).")
+              help="Answers file: .csv, .xlsx or .jsonl (by extension).")
 def batch_cmd(input_path: Path, output: Path) -> None:
-    """Answer every question of a .jsonl or .csv file (columns: id, question, optional
-    history as a JSON list of {role, content} turns). Loads the model and index once.
+    """Answer every question of a .csv, .xlsx or .jsonl file. Loads the model and index once.
 
-    A row that fails gets an `error` field; the others still run. Unknown columns are ignored.
+    The file needs a `question` column; `id` (else the row number is used) and `history` (a
+    JSON list of {role, content} turns) are optional. Column names are matched in any letter
+    case and a CSV's delimiter (comma, semicolon, tab) is detected. Other columns are copied
+    to the output. A row that fails gets an `error`; the others still run.
+
+    The .csv/.xlsx output has the `ask --json` fields (citations as JSON), then `status`,
+    `answer_text` (no [n] markers) and `sources` ("[1] Title — Section" lines) for people.
 
     \b
     Examples:
       bpo-kb batch prospect-faq.csv -o answers.csv
+      bpo-kb batch prospect-faq.xlsx -o answers.xlsx
       bpo-kb batch evals/datasets/dev.jsonl -o out/dev-answers.jsonl
     """
     from bpo_kb import ConfigError
 
     settings = _settings()
-    if output.suffix.lower() not in (".jsonl", ".csv"):
-        raise ConfigError(f"Output {str(output)!r} must end in .jsonl or .csv")
-    from app.batch import answer_row, read_rows, write_rows
+    from app.batch import (
+        OUTPUT_SUFFIXES,
+        answer_row,
+        merge_row,
+        read_batch,
+        summary_line,
+        write_rows,
+    )
 
-    rows = list(read_rows(input_path))
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"Output {str(output)!r} must end in {', '.join(OUTPUT_SUFFIXES)}")
+    batch = read_batch(input_path)  # a file without questions fails before loading anything
     bot = _open_bot(settings)
     t0 = time.perf_counter()
     results = []
     if sys.stderr.isatty():
-        with click.progressbar(rows, label="answering", file=sys.stderr, show_pos=True) as bar:
+        with click.progressbar(batch.rows, label="answering", file=sys.stderr,
+                               show_pos=True) as bar:
             for n, row in enumerate(bar, 1):
-                results.append(answer_row(bot, row, n))
+                results.append(merge_row(row, answer_row(bot, row, n)))
     else:  # no bar (nor its label) in logs and pipes
-        results = [answer_row(bot, row, n) for n, row in enumerate(rows, 1)]
-    write_rows(output, results)
-    errors = sum(1 for r in results if "error" in r)
-    click.echo(f"Answered {len(results) - errors} of {len(results)} questions "
-               f"({errors} errors) in {time.perf_counter() - t0:.1f} s -> {output}", err=True)
+        results = [merge_row(row, answer_row(bot, row, n)) for n, row in enumerate(batch.rows, 1)]
+    write_rows(output, results, batch.passthrough)
+    click.echo(f"{summary_line(results, time.perf_counter() - t0)} -> {output}", err=True)
 
 
 @main.command("serve")

@@ -24,7 +24,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from app import render  # noqa: E402
-from app.batch import answer_row, read_rows, table_row, write_rows  # noqa: E402
+from app.batch import answer_row, merge_row, plural, read_batch, table_row, write_rows  # noqa: E402
 from app.feedback import FeedbackStore  # noqa: E402
 from app.library import documents, ingest_summary, origins, save_uploads  # noqa: E402
 from bot import Bot, BpoKbError, ConfigError, QuestionError, Settings  # noqa: E402
@@ -45,6 +45,8 @@ EXAMPLES = [
 ]
 """Questions shown in an empty chat, to click."""
 MAX_BATCH_ROWS = 2000
+_BATCH_FORMATS = {"CSV": ".csv", "Excel": ".xlsx", "JSONL": ".jsonl"}
+"""The Batch tab's download formats and their file extensions."""
 STREAM_PAUSE = 0.025
 """Seconds between streamed pieces, so the answer visibly builds up even when it is ready."""
 DATASETS_DIR = PROJECT_ROOT / "evals" / "datasets"
@@ -216,33 +218,40 @@ class _App:
     def run_batch(self, file: str | None, fmt: str, progress: gr.Progress = gr.Progress()
                   ) -> tuple[Any, ...]:
         if not file:
-            raise gr.Error("Choose a .csv or .jsonl file of questions first.")
+            raise gr.Error("Choose a .csv, .xlsx or .jsonl file of questions first.")
         path = Path(file)
         try:
-            rows = list(read_rows(path))
+            batch = read_batch(path)
         except (BpoKbError, OSError, UnicodeDecodeError) as e:
             raise gr.Error(f"Cannot read {path.name}: {e}") from e
-        if not rows:
-            raise gr.Error(f"{path.name} has no rows; it needs the columns id and question.")
+        rows = batch.rows
         if len(rows) > MAX_BATCH_ROWS:
             raise gr.Error(f"{path.name} has {len(rows):,} rows; the limit here is "
                            f"{MAX_BATCH_ROWS:,}. Use `bpo-kb batch` for bigger files.")
         t0 = time.perf_counter()
         results = []
         for n, row in enumerate(progress.tqdm(rows, desc="Answering questions"), 1):
-            results.append(answer_row(self.bot, row, n))
+            results.append(merge_row(row, answer_row(self.bot, row, n)))
         out_dir = Path(tempfile.mkdtemp(prefix="bpo-kb-batch-"))
-        out = out_dir / f"{path.stem}-answers.{'jsonl' if fmt == 'JSONL' else 'csv'}"
-        write_rows(out, results)
+        out = out_dir / f"{path.stem}-answers{_BATCH_FORMATS.get(fmt, '.csv')}"
+        write_rows(out, results, batch.passthrough)
         table = [table_row(row, res) for row, res in zip(rows, results, strict=True)]
         errors = sum(1 for r in results if "error" in r)
         refused = sum(1 for r in results if r.get("abstained"))
-        status = (f"**{len(results) - errors} of {len(results)} questions answered** in "
-                  f"{time.perf_counter() - t0:.1f} s: {len(results) - errors - refused} from the "
-                  f"guides, {refused} not covered by them, {errors} with errors. "
-                  "Download the file for every answer with its citations.")
+        answered = len(results) - errors
+        status = (f"**{answered:,} of {plural(len(results), 'question')} answered** in "
+                  f"{time.perf_counter() - t0:.1f} s: {answered - refused:,} from the guides, "
+                  f"{refused:,} not covered by them, {plural(errors, 'error')}. The download "
+                  "has these answers and sources, plus the full citations (JSON) for tools.")
         return status, gr.update(value=table, visible=True), gr.update(value=str(out),
                                                                        visible=True)
+
+    @staticmethod
+    def batch_format(file: str | None) -> Any:
+        """The download format that matches an uploaded file's (Excel in, Excel out)."""
+        suffix = Path(file).suffix.lower() if file else ""
+        fmt = next((f for f, s in _BATCH_FORMATS.items() if s == suffix), None)
+        return gr.update(value=fmt) if fmt else gr.skip()
 
     # -- Evaluate tab ------------------------------------------------------------------------
     def run_eval(self, dataset: str | None, upload: str | None, limit: float | None,
@@ -410,23 +419,24 @@ def _ask_tab(app: _App) -> None:
 
 
 def _batch_tab(app: _App) -> None:
-    gr.Markdown("### Answer a list of prospect questions\nUpload a **.csv** or **.jsonl** file "
-                "with the columns `id` and `question` (optional `history`: earlier turns as a "
-                "JSON list). Every question is answered from the guides with its citations, "
-                "the same rows as `bpo-kb batch`.")
+    gr.Markdown("### Answer a list of prospect questions\nUpload a **.csv**, **Excel (.xlsx)** "
+                "or **.jsonl** file with a `question` column (any letter case; `id` and "
+                "`history` are optional, other columns are kept). Every question is answered "
+                "from the guides with its sources, the same rows as `bpo-kb batch`.")
     with gr.Row():
-        file = gr.File(label="Questions file", file_types=[".csv", ".jsonl"], type="filepath",
-                       elem_id="bk-batch-file", scale=3, height=150)
+        file = gr.File(label="Questions file", file_types=[".csv", ".xlsx", ".jsonl"],
+                       type="filepath", elem_id="bk-batch-file", scale=3, height=150)
         with gr.Column(scale=2):
-            fmt = gr.Radio(["CSV", "JSONL"], value="CSV", label="Download format",
+            fmt = gr.Radio(list(_BATCH_FORMATS), value="CSV", label="Download format",
                            elem_id="bk-batch-fmt")
             run = gr.Button("Answer all questions", variant="primary", elem_id="bk-batch-run")
     status = gr.Markdown(elem_id="bk-batch-status")
-    out = gr.File(label="Answers with citations", interactive=False, visible=False,
+    out = gr.File(label="Answers with sources", interactive=False, visible=False,
                   elem_id="bk-batch-out", height=80)
     table = gr.Dataframe(headers=["ID", "Question", "Answer", "Sources", "Status"], wrap=True,
                          interactive=False, visible=False, elem_id="bk-batch-table",
                          column_widths=["7%", "20%", "43%", "20%", "10%"])
+    file.upload(app.batch_format, file, fmt, queue=False, **_PRIVATE)
     run.click(app.run_batch, [file, fmt], [status, table, out], concurrency_id="batch",
               concurrency_limit=1, **_PRIVATE)
 
