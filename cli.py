@@ -258,28 +258,49 @@ def serve_cmd(host: str | None, port: int | None) -> None:
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Write results.jsonl, summary.json, report.md/.html here.")
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="An earlier summary.json to compare against.")
+              default=None, help="An earlier summary.json to gate against (exit 1 on a "
+                                 "regression).")
+@click.option("--compare", "compare_with", type=click.Path(exists=True, path_type=Path),
+              default=None, help="An earlier --report folder: show both runs side by side, "
+                                 "per metric and per item (fixed, broken, changed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--write-baseline", is_flag=True,
               help="Store this run's summary as evals/baseline.json (a reviewed step).")
 @click.option("--fit-abstention", is_flag=True,
               help="Fit the refusal model on this (labelled) dataset and save it.")
 @click.option("--limit", type=int, default=None, help="Only the first N items.")
-def eval_cmd(dataset: Path, report_dir: Path | None, baseline: Path | None, as_json: bool,
-             write_baseline: bool, fit_abstention: bool, limit: int | None) -> None:
+@click.option("--check", "check_only", is_flag=True,
+              help="Only validate the dataset and its labels against the corpus, then exit.")
+@click.option("--save-converted", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the items as read (an imported file converted) to "
+                                 "this .jsonl, in bpo-kb's format, to review or edit.")
+def eval_cmd(dataset: Path, report_dir: Path | None, baseline: Path | None,
+             compare_with: Path | None, as_json: bool, write_baseline: bool,
+             fit_abstention: bool, limit: int | None, check_only: bool,
+             save_converted: Path | None) -> None:
     """Run an answer-quality dataset and print the metrics.
+
+    DATASET is bpo-kb's .jsonl or .csv (evals/datasets/FORMAT.md), or a ragas (.jsonl, .json,
+    .csv), promptfoo (.csv with __expected columns) or DeepEval (.json) file, converted with
+    the mapping printed. Labels are checked first: a gold quote that is not in the corpus, a
+    doc that does not exist, a wrong type ("answerable": "yes") stop the run with each bad
+    item named.
 
     \b
     Examples:
       bpo-kb eval evals/datasets/dev.jsonl --report out/
       bpo-kb eval my-set.csv --baseline evals/baseline.json
+      bpo-kb eval evals/datasets/dev.jsonl --report out/new --compare out/previous
+      bpo-kb eval ragas-testset.jsonl --check --save-converted converted.jsonl
     """
     from evals import run_cli
 
     settings = _settings()
     code = run_cli(settings, dataset, report_dir=report_dir, baseline=baseline,
                    as_json=as_json, write_baseline=write_baseline,
-                   fit_abstention=fit_abstention, limit=limit, echo=click.echo)
+                   fit_abstention=fit_abstention, limit=limit, echo=click.echo,
+                   compare_with=compare_with, save_converted=save_converted,
+                   check_only=check_only, warn=lambda m: click.echo(m, err=True))
     sys.exit(code)
 
 
