@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from bpo_kb import Settings
 from cli import main
 from evals import Corpus, DatasetError, read_dataset
-from evals.importers import detect_format, key_phrases
+from evals.importers import detect_format
+from evals.phrases import key_phrases
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
