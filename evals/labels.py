@@ -27,6 +27,7 @@ def check_labels(items: Sequence[Item], corpus: Corpus) -> tuple[list[str], list
     docs = corpus.docs
     listed = ", ".join(docs[:_SHOWN_DOCS]) + (f", ... ({len(docs)} in all)"
                                               if len(docs) > _SHOWN_DOCS else "")
+    listed = listed or "no documents; check BPO_KB_CORPUS_DIR"
     for it in items:
         where = f"line {it.line}, item {it.id!r}"
         for i, s in enumerate(it.sources):
