@@ -249,17 +249,15 @@ class _App:
 
     @staticmethod
     def batch_format(file: str | None) -> Any:
-        """The download format that matches an uploaded file's (Excel in, Excel out)."""
-        suffix = Path(file).suffix.lower() if file else ""
-        fmt = next((f for f, s in _BATCH_FORMATS.items() if s == suffix), None)
-        return gr.update(value=fmt) if fmt else gr.skip()
+        """Excel in, Excel out by default (other uploads leave the chosen format alone)."""
+        return gr.update(value="Excel") if file and file.lower().endswith(".xlsx") else gr.skip()
 
     # -- Evaluate tab ------------------------------------------------------------------------
     def run_eval(self, dataset: str | None, upload: str | None, limit: float | None,
                  show: str = "Failing", progress: gr.Progress = gr.Progress()
                  ) -> tuple[Any, ...]:
         import evals
-        from evals.report import format_delta, format_value
+        from evals.report import failure_groups, format_delta, format_value
 
         path = Path(upload) if upload else (DATASETS_DIR / dataset if dataset else None)
         if path is None:
@@ -294,8 +292,10 @@ class _App:
                 f"{format_delta(name, m['delta'])} ({m['verdict']})"
             metrics.append([name, meaning, format_value(name, overall.get(name)),
                             format_value(name, m.get("baseline")), change])
+        ordered = [r for _, group in failure_groups(run.results) for r in group] + [
+            r for r in run.results if r.get("passed")]  # the worst failures first
         rows = [[r["id"], r.get("category", ""), "pass" if r.get("passed") else "fail",
-                 r["question"], "; ".join(r.get("problems") or [])] for r in run.results]
+                 r["question"], "; ".join(r.get("problems") or [])] for r in ordered]
         failing = sum(1 for r in run.results if not r.get("passed"))
         status = (f"**{plural(int(overall.get('items') or 0), 'item')} from {path.name}**: "
                   f"pass rate {format_value('pass_rate', overall.get('pass_rate'))}, fact "
