@@ -188,39 +188,51 @@ def ask_cmd(question: str, as_json: bool, history: str | None) -> None:
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False,
                                                                path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Answers file: .jsonl or .csv (by extension).")
+              help="Answers file: .csv, .xlsx or .jsonl (by extension).")
 def batch_cmd(input_path: Path, output: Path) -> None:
-    """Answer every question of a .jsonl or .csv file (columns: id, question, optional
-    history as a JSON list of {role, content} turns). Loads the model and index once.
+    """Answer every question of a .csv, .xlsx or .jsonl file. Loads the model and index once.
 
-    A row that fails gets an `error` field; the others still run. Unknown columns are ignored.
+    The file needs a `question` column; `id` (else the row number is used) and `history` (a
+    JSON list of {role, content} turns) are optional. Column names are matched in any letter
+    case and a CSV's delimiter (comma, semicolon, tab) is detected. Other columns are copied
+    to the output. A row that fails gets an `error`; the others still run.
+
+    The .csv/.xlsx output has the `ask --json` fields (citations as JSON), then `status`,
+    `answer_text` (no [n] markers) and `sources` ("[1] Title — Section" lines) for people.
 
     \b
     Examples:
       bpo-kb batch prospect-faq.csv -o answers.csv
+      bpo-kb batch prospect-faq.xlsx -o answers.xlsx
       bpo-kb batch evals/datasets/dev.jsonl -o out/dev-answers.jsonl
     """
     from bpo_kb import ConfigError
 
     settings = _settings()
-    if output.suffix.lower() not in (".jsonl", ".csv"):
-        raise ConfigError(f"Output {str(output)!r} must end in .jsonl or .csv")
-    from app.batch import answer_row, read_rows, write_rows
+    from app.batch import (
+        OUTPUT_SUFFIXES,
+        answer_row,
+        merge_row,
+        read_batch,
+        summary_line,
+        write_rows,
+    )
 
-    rows = list(read_rows(input_path))
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"Output {str(output)!r} must end in {', '.join(OUTPUT_SUFFIXES)}")
+    batch = read_batch(input_path)  # a file without questions fails before loading anything
     bot = _open_bot(settings)
     t0 = time.perf_counter()
     results = []
     if sys.stderr.isatty():
-        with click.progressbar(rows, label="answering", file=sys.stderr, show_pos=True) as bar:
+        with click.progressbar(batch.rows, label="answering", file=sys.stderr,
+                               show_pos=True) as bar:
             for n, row in enumerate(bar, 1):
-                results.append(answer_row(bot, row, n))
+                results.append(merge_row(row, answer_row(bot, row, n)))
     else:  # no bar (nor its label) in logs and pipes
-        results = [answer_row(bot, row, n) for n, row in enumerate(rows, 1)]
-    write_rows(output, results)
-    errors = sum(1 for r in results if "error" in r)
-    click.echo(f"Answered {len(results) - errors} of {len(results)} questions "
-               f"({errors} errors) in {time.perf_counter() - t0:.1f} s -> {output}", err=True)
+        results = [merge_row(row, answer_row(bot, row, n)) for n, row in enumerate(batch.rows, 1)]
+    write_rows(output, results, batch.passthrough)
+    click.echo(f"{summary_line(results, time.perf_counter() - t0)} -> {output}", err=True)
 
 
 @main.command("serve")
@@ -246,28 +258,49 @@ def serve_cmd(host: str | None, port: int | None) -> None:
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Write results.jsonl, summary.json, report.md/.html here.")
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="An earlier summary.json to compare against.")
+              default=None, help="An earlier summary.json to gate against (exit 1 on a "
+                                 "regression).")
+@click.option("--compare", "compare_with", type=click.Path(exists=True, path_type=Path),
+              default=None, help="An earlier --report folder: show both runs side by side, "
+                                 "per metric and per item (fixed, broken, changed).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--write-baseline", is_flag=True,
               help="Store this run's summary as evals/baseline.json (a reviewed step).")
 @click.option("--fit-abstention", is_flag=True,
               help="Fit the refusal model on this (labelled) dataset and save it.")
 @click.option("--limit", type=int, default=None, help="Only the first N items.")
-def eval_cmd(dataset: Path, report_dir: Path | None, baseline: Path | None, as_json: bool,
-             write_baseline: bool, fit_abstention: bool, limit: int | None) -> None:
+@click.option("--check", "check_only", is_flag=True,
+              help="Only validate the dataset and its labels against the corpus, then exit.")
+@click.option("--save-converted", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Write the items as read (an imported file converted) to "
+                                 "this .jsonl, in bpo-kb's format, to review or edit.")
+def eval_cmd(dataset: Path, report_dir: Path | None, baseline: Path | None,
+             compare_with: Path | None, as_json: bool, write_baseline: bool,
+             fit_abstention: bool, limit: int | None, check_only: bool,
+             save_converted: Path | None) -> None:
     """Run an answer-quality dataset and print the metrics.
+
+    DATASET is bpo-kb's .jsonl or .csv (evals/datasets/FORMAT.md), or a ragas (.jsonl, .json,
+    .csv), promptfoo (.csv with __expected columns) or DeepEval (.json) file, converted with
+    the mapping printed. Labels are checked first: a gold quote that is not in the corpus, a
+    doc that does not exist, a wrong type ("answerable": "yes") stop the run with each bad
+    item named.
 
     \b
     Examples:
       bpo-kb eval evals/datasets/dev.jsonl --report out/
       bpo-kb eval my-set.csv --baseline evals/baseline.json
+      bpo-kb eval evals/datasets/dev.jsonl --report out/new --compare out/previous
+      bpo-kb eval ragas-testset.jsonl --check --save-converted converted.jsonl
     """
     from evals import run_cli
 
     settings = _settings()
     code = run_cli(settings, dataset, report_dir=report_dir, baseline=baseline,
                    as_json=as_json, write_baseline=write_baseline,
-                   fit_abstention=fit_abstention, limit=limit, echo=click.echo)
+                   fit_abstention=fit_abstention, limit=limit, echo=click.echo,
+                   compare_with=compare_with, save_converted=save_converted,
+                   check_only=check_only, warn=lambda m: click.echo(m, err=True))
     sys.exit(code)
 
 

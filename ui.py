@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from app import render  # noqa: E402
-from app.batch import answer_row, read_rows, table_row, write_rows  # noqa: E402
+from app.batch import answer_row, merge_row, plural, read_batch, table_row, write_rows  # noqa: E402
 from app.feedback import FeedbackStore  # noqa: E402
 from app.library import documents, ingest_summary, origins, save_uploads  # noqa: E402
 from bot import Bot, BpoKbError, ConfigError, QuestionError, Settings  # noqa: E402
@@ -45,6 +46,8 @@ EXAMPLES = [
 ]
 """Questions shown in an empty chat, to click."""
 MAX_BATCH_ROWS = 2000
+_BATCH_FORMATS = {"CSV": ".csv", "Excel": ".xlsx", "JSONL": ".jsonl"}
+"""The Batch tab's download formats and their file extensions."""
 STREAM_PAUSE = 0.025
 """Seconds between streamed pieces, so the answer visibly builds up even when it is ready."""
 DATASETS_DIR = PROJECT_ROOT / "evals" / "datasets"
@@ -216,56 +219,68 @@ class _App:
     def run_batch(self, file: str | None, fmt: str, progress: gr.Progress = gr.Progress()
                   ) -> tuple[Any, ...]:
         if not file:
-            raise gr.Error("Choose a .csv or .jsonl file of questions first.")
+            raise gr.Error("Choose a .csv, .xlsx or .jsonl file of questions first.")
         path = Path(file)
         try:
-            rows = list(read_rows(path))
+            batch = read_batch(path)
         except (BpoKbError, OSError, UnicodeDecodeError) as e:
             raise gr.Error(f"Cannot read {path.name}: {e}") from e
-        if not rows:
-            raise gr.Error(f"{path.name} has no rows; it needs the columns id and question.")
+        rows = batch.rows
         if len(rows) > MAX_BATCH_ROWS:
             raise gr.Error(f"{path.name} has {len(rows):,} rows; the limit here is "
                            f"{MAX_BATCH_ROWS:,}. Use `bpo-kb batch` for bigger files.")
         t0 = time.perf_counter()
         results = []
         for n, row in enumerate(progress.tqdm(rows, desc="Answering questions"), 1):
-            results.append(answer_row(self.bot, row, n))
+            results.append(merge_row(row, answer_row(self.bot, row, n)))
         out_dir = Path(tempfile.mkdtemp(prefix="bpo-kb-batch-"))
-        out = out_dir / f"{path.stem}-answers.{'jsonl' if fmt == 'JSONL' else 'csv'}"
-        write_rows(out, results)
+        out = out_dir / f"{path.stem}-answers{_BATCH_FORMATS.get(fmt, '.csv')}"
+        write_rows(out, results, batch.passthrough)
         table = [table_row(row, res) for row, res in zip(rows, results, strict=True)]
         errors = sum(1 for r in results if "error" in r)
         refused = sum(1 for r in results if r.get("abstained"))
-        status = (f"**{len(results) - errors} of {len(results)} questions answered** in "
-                  f"{time.perf_counter() - t0:.1f} s: {len(results) - errors - refused} from the "
-                  f"guides, {refused} not covered by them, {errors} with errors. "
-                  "Download the file for every answer with its citations.")
+        answered = len(results) - errors
+        status = (f"**{answered:,} of {plural(len(results), 'question')} answered** in "
+                  f"{time.perf_counter() - t0:.1f} s: {answered - refused:,} from the guides, "
+                  f"{refused:,} not covered by them, {plural(errors, 'error')}. The download "
+                  "has these answers and sources, plus the full citations (JSON) for tools.")
         return status, gr.update(value=table, visible=True), gr.update(value=str(out),
                                                                        visible=True)
 
+    @staticmethod
+    def batch_format(file: str | None) -> Any:
+        """Excel in, Excel out by default (other uploads leave the chosen format alone)."""
+        return gr.update(value="Excel") if file and file.lower().endswith(".xlsx") else gr.skip()
+
     # -- Evaluate tab ------------------------------------------------------------------------
     def run_eval(self, dataset: str | None, upload: str | None, limit: float | None,
-                 progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+                 show: str = "Failing", progress: gr.Progress = gr.Progress()
+                 ) -> tuple[Any, ...]:
         import evals
-        from evals.report import format_value, worst_items
+        from evals.report import failure_groups, format_delta, format_value
 
         path = Path(upload) if upload else (DATASETS_DIR / dataset if dataset else None)
         if path is None:
-            raise gr.Error("Pick a dataset or upload one (.jsonl, see evals/datasets/FORMAT.md).")
+            raise gr.Error("Pick a dataset or upload one (.jsonl or .csv in bpo-kb's format, "
+                           "or a ragas, promptfoo or DeepEval file).")
+        hide = gr.update(visible=False)
         try:
-            items = evals.load_dataset(path)
+            data = evals.read_dataset(path, evals.Corpus.load(self.settings))
+        except evals.DatasetError as e:  # bad labels: every problem, on the page
+            lines = str(e).split("\n")
+            status = (f"**{_md(lines[0])}**\n\n" + "\n".join(
+                f"- {_md(ln.strip())}" for ln in lines[1:] if ln.strip()))
+            return status, hide, hide, hide, hide, hide, []
         except (BpoKbError, OSError) as e:
             raise gr.Error(f"Cannot load {path.name}: {e}") from e
-        items = items[:int(limit)] if limit and limit > 0 else items
-        if not items:
-            raise gr.Error(f"{path.name} has no items.")
+        items = data.items[:int(limit)] if limit and limit > 0 else data.items
         progress((0, len(items)), desc="Evaluating")
         run = evals.run(self.bot, items, dataset=path.name,
                         progress=lambda done, total: progress((done, total), desc="Evaluating"))
         baseline = evals.load_summary(evals.BASELINE_PATH) if evals.BASELINE_PATH.exists() \
             else None
-        comparison = evals.compare(run.summary, baseline) if baseline else None
+        why_not = evals.same_dataset(run.summary, baseline) if baseline else None
+        comparison = evals.compare(run.summary, baseline) if baseline and not why_not else None
         report = evals.write_report(run, tempfile.mkdtemp(prefix="bpo-kb-eval-"),
                                     comparison=comparison)
         overall = run.summary.get("overall") or {}
@@ -273,28 +288,52 @@ class _App:
         metrics = []
         for name, meaning in METRICS.items():
             m = base.get(name, {})
-            change = "-" if m.get("delta") is None else f"{m['delta']:+.3f} ({m['verdict']})"
+            change = "-" if m.get("delta") is None else \
+                f"{format_delta(name, m['delta'])} ({m['verdict']})"
             metrics.append([name, meaning, format_value(name, overall.get(name)),
                             format_value(name, m.get("baseline")), change])
-        failing = [[r["id"], r.get("category", ""), r["question"],
-                    "; ".join(r.get("problems") or [])] for r in worst_items(run.results, 50)]
-        status = (f"**{overall.get('items')} items from {path.name}**: pass rate "
-                  f"{format_value('pass_rate', overall.get('pass_rate'))}, fact recall "
-                  f"{format_value('fact_recall', overall.get('fact_recall'))}, "
-                  f"{len(failing)} failing.")
+        ordered = [r for _, group in failure_groups(run.results) for r in group] + [
+            r for r in run.results if r.get("passed")]  # the worst failures first
+        rows = [[r["id"], r.get("category", ""), "pass" if r.get("passed") else "fail",
+                 r["question"], "; ".join(r.get("problems") or [])] for r in ordered]
+        failing = sum(1 for r in run.results if not r.get("passed"))
+        status = (f"**{plural(int(overall.get('items') or 0), 'item')} from {path.name}**: "
+                  f"pass rate {format_value('pass_rate', overall.get('pass_rate'))}, fact "
+                  f"recall {format_value('fact_recall', overall.get('fact_recall'))}, "
+                  f"{failing:,} failing.")
         if comparison:
             status += (" **Regression against the baseline:** " + ", ".join(
                 comparison["regressions"]) if comparison["regression"]
                 else " No regression against the baseline.")
-            status += "".join(f" Note: {n}." for n in comparison["notes"])
+        elif baseline:
+            status += (f" Not compared with the baseline (evals/baseline.json): {why_not}; "
+                       "its numbers only mean something for its own items.")
         else:
             status += " No baseline to compare with (evals/baseline.json)."
+        if data.mapping:
+            status += "\n\n" + "\n".join(f"- {_md(ln.strip())}" if i else _md(ln)
+                                           for i, ln in enumerate(data.mapping))
+        if data.warnings:
+            status += (f"\n\n{plural(len(data.warnings), 'label warning')}: " + "; ".join(
+                _md(w) for w in data.warnings[:3])
+                + (" …" if len(data.warnings) > 3 else ""))
         files = sorted(str(p) for p in Path(report).parent.iterdir() if p.is_file())
         shown = gr.update(visible=True)
         return (status, gr.update(value=metrics, visible=True),
                 gr.update(value=str(Path(report).with_name("categories.png")), visible=True),
-                gr.update(value=failing or [["-", "-", "Every item passed", "-"]], visible=True),
-                gr.update(value=files, visible=True), shown)
+                gr.update(value=self.shown_items(show, rows), visible=True),
+                gr.update(value=files, visible=True), shown, rows)
+
+    @staticmethod
+    def shown_items(show: str, rows: list[list[Any]]) -> list[list[Any]]:
+        """The Evaluate tab's item table: the failing, passing or all items of the last run."""
+        keep = {"Failing": ("fail",), "Passing": ("pass",)}.get(show, ("pass", "fail"))
+        picked = [r for r in rows or [] if r[2] in keep]
+        if not picked:
+            what = {"Failing": "Every item passed", "Passing": "No item passed"}.get(
+                show, "No items")
+            return [["-", "-", "-", what, "-"]]
+        return picked
 
     # -- Documents tab -----------------------------------------------------------------------
     def documents(self) -> tuple[str, list[list[Any]]]:
@@ -329,6 +368,11 @@ class _App:
             raise gr.Error(str(e)) from e
         msg, summary, rows, header = self.reingest(progress)
         return f"Added {', '.join(saved)}. {msg}", summary, rows, header, None
+
+
+def _md(text: str) -> str:
+    """Plain text inside Markdown: HTML escaped, and `_`, `*`, backticks shown as written."""
+    return re.sub(r"([_*`\[\]])", r"\\\1", render.escape_text(text))
 
 
 def _dataset_choices() -> list[str]:
@@ -410,23 +454,24 @@ def _ask_tab(app: _App) -> None:
 
 
 def _batch_tab(app: _App) -> None:
-    gr.Markdown("### Answer a list of prospect questions\nUpload a **.csv** or **.jsonl** file "
-                "with the columns `id` and `question` (optional `history`: earlier turns as a "
-                "JSON list). Every question is answered from the guides with its citations, "
-                "the same rows as `bpo-kb batch`.")
+    gr.Markdown("### Answer a list of prospect questions\nUpload a **.csv**, **Excel (.xlsx)** "
+                "or **.jsonl** file with a `question` column (any letter case; `id` and "
+                "`history` are optional, other columns are kept). Every question is answered "
+                "from the guides with its sources, the same rows as `bpo-kb batch`.")
     with gr.Row():
-        file = gr.File(label="Questions file", file_types=[".csv", ".jsonl"], type="filepath",
-                       elem_id="bk-batch-file", scale=3, height=150)
+        file = gr.File(label="Questions file", file_types=[".csv", ".xlsx", ".jsonl"],
+                       type="filepath", elem_id="bk-batch-file", scale=3, height=150)
         with gr.Column(scale=2):
-            fmt = gr.Radio(["CSV", "JSONL"], value="CSV", label="Download format",
+            fmt = gr.Radio(list(_BATCH_FORMATS), value="CSV", label="Download format",
                            elem_id="bk-batch-fmt")
             run = gr.Button("Answer all questions", variant="primary", elem_id="bk-batch-run")
     status = gr.Markdown(elem_id="bk-batch-status")
-    out = gr.File(label="Answers with citations", interactive=False, visible=False,
+    out = gr.File(label="Answers with sources", interactive=False, visible=False,
                   elem_id="bk-batch-out", height=80)
     table = gr.Dataframe(headers=["ID", "Question", "Answer", "Sources", "Status"], wrap=True,
                          interactive=False, visible=False, elem_id="bk-batch-table",
                          column_widths=["7%", "20%", "43%", "20%", "10%"])
+    file.upload(app.batch_format, file, fmt, queue=False, **_PRIVATE)
     run.click(app.run_batch, [file, fmt], [status, table, out], concurrency_id="batch",
               concurrency_limit=1, **_PRIVATE)
 
@@ -434,13 +479,15 @@ def _batch_tab(app: _App) -> None:
 def _eval_tab(app: _App) -> None:
     gr.Markdown("### Measure answer quality\nRun a labelled question set through the bot: how "
                 "often it states the expected facts, cites the right passages and refuses what "
-                "the guides don't cover. Format: `evals/datasets/FORMAT.md`.")
+                "the guides don't cover. Format: `evals/datasets/FORMAT.md`; ragas, promptfoo "
+                "and DeepEval files are converted (the page says how).")
     choices = _dataset_choices()
     with gr.Row():
         dataset = gr.Dropdown(choices, value="dev.jsonl" if "dev.jsonl" in choices else None,
                               label="Dataset", elem_id="bk-eval-dataset", scale=2)
-        upload = gr.File(label="…or upload one (.jsonl)", file_types=[".jsonl"], height=110,
-                         type="filepath", elem_id="bk-eval-file", scale=2)
+        upload = gr.File(label="…or upload one (.jsonl, .csv, .json)",
+                         file_types=[".jsonl", ".csv", ".json"], height=110, type="filepath",
+                         elem_id="bk-eval-file", scale=2)
         with gr.Column(scale=1, min_width=200):
             limit = gr.Number(label="First N items (0 = all)", value=0, precision=0,
                               elem_id="bk-eval-limit")
@@ -452,16 +499,21 @@ def _eval_tab(app: _App) -> None:
                            column_widths=["16%", "34%", "14%", "14%", "22%"])
     chart = gr.Image(type="filepath", interactive=False, visible=False, show_label=False,
                      elem_id="bk-eval-chart", buttons=["download"])
-    with gr.Column(visible=False) as details:
-        gr.Markdown("#### Failing items")
-    failing = gr.Dataframe(headers=["ID", "Category", "Question", "Problem"], wrap=True,
-                           interactive=False, visible=False, elem_id="bk-eval-failing",
-                           column_widths=["8%", "14%", "40%", "38%"])
-    files = gr.File(label="Report files (report.html is self-contained)", visible=False,
-                    file_count="multiple", interactive=False, elem_id="bk-eval-files")
-    run.click(app.run_eval, [dataset, upload, limit],
-              [status, metrics, chart, failing, files, details], concurrency_id="eval",
+    with gr.Row(visible=False, equal_height=True) as details:
+        gr.Markdown("#### Items")
+        show = gr.Radio(["Failing", "Passing", "All"], value="Failing", show_label=False,
+                        container=False, elem_id="bk-eval-show")
+    items = gr.Dataframe(headers=["ID", "Category", "Result", "Question", "Problem"], wrap=True,
+                         interactive=False, visible=False, elem_id="bk-eval-failing",
+                         column_widths=["8%", "14%", "8%", "36%", "34%"])
+    files = gr.File(label="Report files (report.html is self-contained and lists every item)",
+                    visible=False, file_count="multiple", interactive=False,
+                    elem_id="bk-eval-files")
+    rows = gr.State([])
+    run.click(app.run_eval, [dataset, upload, limit, show],
+              [status, metrics, chart, items, files, details, rows], concurrency_id="eval",
               concurrency_limit=1, **_PRIVATE)
+    show.change(app.shown_items, [show, rows], items, queue=False, **_PRIVATE)
 
 
 def _documents_tab(app: _App, header: gr.HTML) -> None:

@@ -5,20 +5,22 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot import ConfigError
 
-from .dataset import load_dataset
+from .corpus import Corpus
+from .dataset import Item, read_dataset
+from .diff import diff_runs, load_run
 from .gate import compare
-from .report import format_value, write_report
+from .report import format_delta, format_value, write_report
 from .runner import run
 
-__all__ = ["BASELINE_PATH", "EXIT_REGRESSION", "format_comparison", "format_summary",
-           "load_summary", "run_cli"]
+__all__ = ["BASELINE_PATH", "EXIT_REGRESSION", "format_changes", "format_comparison",
+           "format_summary", "load_summary", "run_cli", "save_items"]
 
 BASELINE_PATH = Path(__file__).resolve().with_name("baseline.json")
 """The accepted numbers on dev.jsonl, compared by the regression gate test."""
@@ -26,13 +28,23 @@ EXIT_OK, EXIT_REGRESSION, EXIT_USAGE = 0, 1, 2
 _COLUMNS = (("items", "n", 4), ("fact_recall", "fact", 6), ("cite_hit", "cite", 6),
             ("recall@5", "r@5", 6), ("mrr", "mrr", 6), ("false_abstain", "f_abst", 6),
             ("oos_refusal", "oos", 6), ("median_words", "words", 5), ("pass_rate", "pass", 6))
+_MAX_WARNINGS = 20
+_MAX_CHANGED_SHOWN = 20
 
 
 def run_cli(settings: Any, dataset: Path, *, report_dir: Path | None, baseline: Path | None,
             as_json: bool, write_baseline: bool, fit_abstention: bool, limit: int | None,
-            echo: Callable[[str], None]) -> int:
+            echo: Callable[[str], None], compare_with: Path | None = None,
+            save_converted: Path | None = None, check_only: bool = False,
+            warn: Callable[[str], None] | None = None) -> int:
     """Entry point of `bpo-kb eval` (returns the process exit code: 0, 1 on a regression
-    against --baseline, 2 on a usage problem)."""
+    against --baseline, 2 on a usage problem). An invalid dataset raises `DatasetError`.
+
+    `warn` gets what is not the result (an import's mapping, label warnings); it defaults to
+    stderr. `compare_with` is an earlier report folder to put side by side with this run;
+    `save_converted` writes the items as read, in bpo-kb's JSONL; `check_only` stops after
+    validating the dataset and its labels."""
+    warn = warn or (lambda m: print(m, file=sys.stderr))
     if limit is not None and limit < 1:
         echo(f"--limit must be at least 1, got {limit}")
         return EXIT_USAGE
@@ -44,10 +56,26 @@ def run_cli(settings: Any, dataset: Path, *, report_dir: Path | None, baseline: 
         echo("--fit-abstention needs evals/calibrate.py (fit_abstention), which this checkout "
              "does not have yet; run without --fit-abstention")
         return EXIT_USAGE
-    items = load_dataset(dataset)
-    if limit is not None:
-        items = items[:limit]
+    data = read_dataset(dataset, Corpus.load(settings))  # labels checked before the bot loads
+    for line in data.mapping:
+        warn(line)
+    for w in data.warnings[:_MAX_WARNINGS]:
+        warn(f"warning: {w}")
+    if len(data.warnings) > _MAX_WARNINGS:
+        warn(f"warning: ... and {len(data.warnings) - _MAX_WARNINGS} more")
+    if save_converted is not None:
+        save_items(data.items, save_converted)
+        warn(f"Wrote {len(data.items)} item{'s' if len(data.items) != 1 else ''} in bpo-kb's "
+             f"format to {save_converted}")
+    if check_only:
+        echo(f"{dataset.name}: {len(data.items)} valid item{'s' if len(data.items) != 1 else ''}"
+             f" ({data.format} format), labels consistent with the corpus"
+             + (f"; {len(data.warnings)} warning{'s' if len(data.warnings) != 1 else ''}"
+                if data.warnings else ""))
+        return EXIT_OK
+    items = data.items[:limit] if limit is not None else data.items
     base = load_summary(baseline) if baseline is not None else None
+    previous = load_run(compare_with) if compare_with is not None else None
 
     from generate import open_bot
 
@@ -61,8 +89,9 @@ def run_cli(settings: Any, dataset: Path, *, report_dir: Path | None, baseline: 
         if bar is not None:
             bar.close()
     comparison = compare(result.summary, base) if base is not None else None
+    changes = diff_runs(previous, result.summary, result.results) if previous else None
     if report_dir is not None:
-        html_path = write_report(result, report_dir, comparison=comparison)
+        html_path = write_report(result, report_dir, comparison=comparison, diff=changes)
     if write_baseline:
         _write_baseline(result.summary, dataset)
     if fit_abstention:
@@ -74,17 +103,38 @@ def run_cli(settings: Any, dataset: Path, *, report_dir: Path | None, baseline: 
         out = dict(result.summary)
         if comparison is not None:
             out["comparison"] = comparison
+        if changes is not None:
+            out["previous_run"] = changes
         echo(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         echo(format_summary(result.summary))
         if comparison is not None:
             echo("")
             echo(format_comparison(comparison, baseline))
+        if changes is not None:
+            echo("")
+            echo(format_changes(changes))
         if report_dir is not None:
-            echo(f"\nReport: {html_path} (also report.md, results.jsonl, summary.json)")
+            echo(f"\nReport: {html_path} (also report.md, results.jsonl, summary.json"
+                 + (", changes.jsonl" if changes is not None else "") + ")")
         if write_baseline:
             echo(f"Baseline written: {BASELINE_PATH}")
     return EXIT_REGRESSION if comparison is not None and comparison["regression"] else EXIT_OK
+
+
+def save_items(items: Sequence[Item], path: Path) -> None:
+    """Items as a bpo-kb JSONL dataset (what an imported file was converted to)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for it in items:
+            row: dict[str, Any] = {"id": it.id, "question": it.question,
+                                   "category": it.category, "answerable": it.answerable,
+                                   "must_include": [list(f) for f in it.must_include],
+                                   "sources": [{"doc": s.doc, "quote": s.quote}
+                                               for s in it.sources]}
+            if it.history:
+                row["history"] = [dict(t) for t in it.history]
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def load_summary(path: Path) -> dict[str, Any]:
@@ -104,8 +154,10 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     """The compact metric table: overall, then each category."""
     o = summary.get("overall") or {}
     secs = summary.get("seconds")
-    lines = [f"{summary.get('dataset')}: {o.get('items')} items ({o.get('answerable')} "
-             f"answerable, {o.get('unanswerable')} unanswerable, {o.get('errors')} errors)"
+    errors = o.get("errors")
+    lines = [f"{summary.get('dataset')}: {o.get('items')} item{'' if o.get('items') == 1 else 's'}"
+             f" ({o.get('answerable')} answerable, {o.get('unanswerable')} unanswerable, "
+             f"{errors} error{'' if errors == 1 else 's'})"
              + (f" in {secs:.1f} s" if isinstance(secs, int | float) else ""), ""]
     width = max([8, *(len(c) for c in summary.get("categories") or {})]) + 1
     lines.append("category".ljust(width) + " ".join(h.rjust(w) for _, h, w in _COLUMNS))
@@ -131,13 +183,7 @@ def format_comparison(comparison: Mapping[str, Any], baseline: Path | str | None
     lines.append(f"{'metric':<17}{'baseline':>9}{'this run':>10}{'delta':>9}  verdict")
     for m in comparison.get("metrics") or []:
         name = m["metric"] + (" *" if m["headline"] else "")
-        d = m.get("delta")
-        if d is None:
-            delta = "-"
-        elif m["metric"].startswith("latency") or m["metric"] in ("median_words", "errors"):
-            delta = f"{d:+.0f}"
-        else:
-            delta = f"{d:+.3f}"
+        delta = format_delta(m["metric"], m.get("delta"))
         lines.append(f"{name:<17}{format_value(m['metric'], m['baseline']):>9}"
                      f"{format_value(m['metric'], m['current']):>10}{delta:>9}  {m['verdict']}")
     lines.append("(* headline: worse by more than 0.02, or median_words up by more than 10%, "
@@ -146,6 +192,41 @@ def format_comparison(comparison: Mapping[str, Any], baseline: Path | str | None
         lines.append("Verdict: REGRESSION in " + ", ".join(comparison["regressions"]))
     else:
         lines.append("Verdict: no regression")
+    return "\n".join(lines)
+
+
+def format_changes(changes: Mapping[str, Any]) -> str:
+    """This run next to a previous one: each metric, then the fixed, broken and changed items."""
+    lines = [f"Against the previous run {changes.get('previous')} "
+             f"({changes.get('previous_dataset')}, {changes.get('previous_created')}):"]
+    lines += [f"  note: {n}" for n in changes.get("notes") or []]
+    lines.append(f"{'metric':<17}{'previous':>9}{'this run':>10}{'change':>9}  verdict")
+    for m in changes.get("metrics") or []:
+        lines.append(f"{m['metric']:<17}{format_value(m['metric'], m['baseline']):>9}"
+                     f"{format_value(m['metric'], m['current']):>10}"
+                     f"{format_delta(m['metric'], m.get('delta')):>9}  {m['verdict']}")
+    c = changes.get("counts") or {}
+    summary = (f"Items: {c.get('fixed', 0)} fixed, {c.get('broken', 0)} broken, "
+               f"{c.get('changed', 0)} changed, {c.get('same', 0)} the same")
+    if c.get("new") or c.get("gone"):
+        summary += (f" ({c.get('new', 0)} only in this run, {c.get('gone', 0)} only in the "
+                    "previous one)")
+    lines.append(summary)
+    shown = 0
+    for x in changes.get("items") or []:
+        if x["change"] == "same":
+            continue
+        if x["change"] not in ("fixed", "broken"):
+            shown += 1
+            if shown > _MAX_CHANGED_SHOWN:
+                continue
+        what = "; ".join(x["what"]) if x["what"] else ""
+        q = " ".join(str(x.get("question") or "").split())
+        lines.append(f"  {x['change']:<8}{x['id']} ({x.get('category')}): {q[:90]}"
+                     + (f"  [{what}]" if what else ""))
+    if shown > _MAX_CHANGED_SHOWN:
+        lines.append(f"  ... and {shown - _MAX_CHANGED_SHOWN} more changed or added/removed "
+                     "items (all in the report's changes.jsonl and report.html)")
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["HEADLINE", "TOLERANCE", "compare"]
+__all__ = ["HEADLINE", "TOLERANCE", "compare", "same_dataset"]
 
 TOLERANCE = 0.02
 """Largest accepted drop of a headline rate (absolute)."""
@@ -74,6 +74,23 @@ def compare(summary: Mapping[str, Any], baseline_summary: Mapping[str, Any]) -> 
         "regression": bool(regressions),
         "notes": notes,
     }
+
+
+def same_dataset(summary: Mapping[str, Any], baseline_summary: Mapping[str, Any]) -> str | None:
+    """None when the run answered the baseline's items, else why not (for people): a different
+    set, a different number of items (e.g. --limit), or the same name holding other items."""
+    name, base_name = summary.get("dataset"), baseline_summary.get("dataset")
+    n = (summary.get("overall") or {}).get("items")
+    base_n = (baseline_summary.get("overall") or {}).get("items")
+    if name != base_name:
+        return (f"the baseline is of {base_name} ({base_n} items), this run of {name} "
+                f"({n} items)")
+    if n != base_n:
+        return f"the baseline covers {base_n} items of {base_name}, this run {n}"
+    digest, base_digest = summary.get("dataset_digest"), baseline_summary.get("dataset_digest")
+    if digest and base_digest and digest != base_digest:
+        return f"this {name} holds other questions than the baseline's"
+    return None
 
 
 def _overall(summary: Mapping[str, Any]) -> dict[str, Any]:

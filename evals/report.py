@@ -15,9 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from .charts import category_chart, refusal_chart
+from .listing import (
+    LISTING_CSS,
+    diff_html,
+    diff_markdown,
+    format_delta,
+    items_html,
+    items_markdown,
+)
 from .runner import Run
 
-__all__ = ["failure_groups", "format_value", "worst_items", "write_report"]
+__all__ = ["failure_groups", "format_delta", "format_value", "worst_items", "write_report"]
 
 WORST = 12
 """How many failing items of each kind the report lists."""
@@ -33,9 +41,12 @@ _DEFINITIONS = (
     "no wrong refusal (unanswerable: refused).")
 
 
-def write_report(run: Run, dir: str | Path, *, comparison: Mapping[str, Any] | None = None
-                 ) -> Path:
-    """Write the report files into `dir` (created if needed); return the path of report.html."""
+def write_report(run: Run, dir: str | Path, *, comparison: Mapping[str, Any] | None = None,
+                 diff: Mapping[str, Any] | None = None) -> Path:
+    """Write the report files into `dir` (created if needed); return the path of report.html.
+
+    `comparison` (from `gate.compare`) adds the baseline to the metrics; `diff` (from
+    `diff.diff_runs`) adds a previous run side by side and each item's change."""
     out = Path(dir)
     out.mkdir(parents=True, exist_ok=True)
     _write_text(out / "results.jsonl",
@@ -43,6 +54,10 @@ def write_report(run: Run, dir: str | Path, *, comparison: Mapping[str, Any] | N
     summary = dict(run.summary)
     if comparison is not None:
         summary["comparison"] = dict(comparison)
+    if diff is not None:
+        summary["previous_run"] = {k: v for k, v in diff.items() if k != "items"}
+        _write_text(out / "changes.jsonl", "".join(json.dumps(x, ensure_ascii=False) + "\n"
+                                                   for x in diff.get("items") or []))
     _write_text(out / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     s = run.summary
     overall = s.get("overall") or {}
@@ -53,9 +68,9 @@ def write_report(run: Run, dir: str | Path, *, comparison: Mapping[str, Any] | N
     (out / "categories.png").write_bytes(cat_png)
     (out / "refusal_curve.png").write_bytes(curve_png)
     worst = failure_groups(run.results)
-    _write_text(out / "report.md", _markdown(s, worst, comparison))
+    _write_text(out / "report.md", _markdown(s, worst, comparison, diff, run.results))
     path = out / "report.html"
-    _write_text(path, _html(s, worst, comparison, cat_png, curve_png))
+    _write_text(path, _html(s, worst, comparison, cat_png, curve_png, diff, run.results))
     return path
 
 
@@ -106,7 +121,8 @@ def failure_groups(results: Sequence[Mapping[str, Any]]
 
 # -- markdown -------------------------------------------------------------------------------------
 def _markdown(s: Mapping[str, Any], worst: Sequence[tuple[str, list[Mapping[str, Any]]]],
-              comparison: Mapping[str, Any] | None) -> str:
+              comparison: Mapping[str, Any] | None, diff: Mapping[str, Any] | None,
+              results: Sequence[Mapping[str, Any]]) -> str:
     o = s.get("overall") or {}
     bot = s.get("bot") or {}
     lines = [f"# Eval report: {s.get('dataset') or 'dataset'}", "",
@@ -115,6 +131,9 @@ def _markdown(s: Mapping[str, Any], worst: Sequence[tuple[str, list[Mapping[str,
              f"`{bot.get('backend')}`, top_k {bot.get('top_k')}; run {s.get('created')}.", "",
              "## Metrics", ""]
     lines += _md_metrics(o, s.get("refusal_auc"), comparison)
+    if diff is not None:
+        lines += ["", "## Compared with the previous run", ""]
+        lines += diff_markdown(diff, format_value)
     lines += ["", "## Per category", "",
               "| category | " + " | ".join(h for _, h in _TABLE) + " |",
               "|---|" + "---:|" * len(_TABLE)]
@@ -134,6 +153,7 @@ def _markdown(s: Mapping[str, Any], worst: Sequence[tuple[str, list[Mapping[str,
             f" (the worst {WORST} shown; all in results.jsonl)" if len(group) > WORST else ""),
             ""]
         lines += _md_items(group[:WORST])
+    lines += ["## All items", ""] + items_markdown(results) + [""]
     lines += ["## Definitions", "", _DEFINITIONS, ""]
     return "\n".join(lines)
 
@@ -196,12 +216,14 @@ img{max-width:100%;border:1px solid #eee}
 
 
 def _html(s: Mapping[str, Any], worst: Sequence[tuple[str, list[Mapping[str, Any]]]],
-          comparison: Mapping[str, Any] | None, cat_png: bytes, curve_png: bytes) -> str:
+          comparison: Mapping[str, Any] | None, cat_png: bytes, curve_png: bytes,
+          diff: Mapping[str, Any] | None, results: Sequence[Mapping[str, Any]]) -> str:
     e = html.escape
     o = s.get("overall") or {}
     bot = s.get("bot") or {}
     parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-             f"<title>Eval report: {e(str(s.get('dataset')))}</title><style>{_CSS}</style>"
+             f"<title>Eval report: {e(str(s.get('dataset')))}</title><style>{_CSS}{LISTING_CSS}"
+             "</style>"
              f"</head><body><h1>Eval report: {e(str(s.get('dataset') or 'dataset'))}</h1>",
              f"<p class=meta>{o.get('items')} items ({o.get('answerable')} answerable, "
              f"{o.get('unanswerable')} unanswerable, {o.get('errors')} errors) &middot; backend "
@@ -235,6 +257,8 @@ def _html(s: Mapping[str, Any], worst: Sequence[tuple[str, list[Mapping[str, Any
             parts.append(f"<tr><td>{k}</td><td class=n>{format_value(k, o.get(k))}</td></tr>")
         parts.append(f"<tr><td>refusal_auc</td><td class=n>"
                      f"{format_value('refusal_auc', s.get('refusal_auc'))}</td></tr></table>")
+    if diff is not None:
+        parts.append("<h2>Compared with the previous run</h2>" + diff_html(diff, format_value))
     parts.append("<h2>Per category</h2><table><tr><th>category</th>"
                  + "".join(f"<th>{h}</th>" for _, h in _TABLE) + "</tr>")
     for cat, m in [("ALL", o), *(s.get("categories") or {}).items()]:
@@ -257,6 +281,7 @@ def _html(s: Mapping[str, Any], worst: Sequence[tuple[str, list[Mapping[str, Any
                 if len(group) > WORST else "")
         parts.append(f"<h3>{e(name)}: {len(group)}{more}</h3>")
         parts += _html_items(group[:WORST])
+    parts.append(f"<h2 id=all-items>All items</h2>{items_html(results, diff)}")
     parts.append(f"<h2>Definitions</h2><p class=meta>{e(_DEFINITIONS)}</p></body></html>")
     return "\n".join(parts)
 
@@ -282,14 +307,7 @@ def _html_items(group: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _signed(m: Mapping[str, Any]) -> str:
-    d = m.get("delta")
-    if d is None:
-        return "-"
-    if m["metric"].startswith("latency") or m["metric"] == "median_words":
-        return f"{d:+.0f}"
-    if m["metric"] == "errors":
-        return f"{d:+.0f}"
-    return f"{d:+.3f}"
+    return format_delta(m["metric"], m.get("delta"))
 
 
 def _follows(r: Mapping[str, Any]) -> str:

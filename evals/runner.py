@@ -7,6 +7,8 @@ texts for the retrieval metrics, and the answerability score for the refusal ope
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,7 +19,7 @@ from typing import Any
 from .dataset import Item
 from .metrics import by_category, refusal_auc, refusal_curve, score_item, summarize
 
-__all__ = ["Run", "run"]
+__all__ = ["Run", "build_summary", "dataset_digest", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ def build_summary(bot: Any, results: Sequence[dict[str, Any]], *, dataset: str |
     gen = getattr(bot, "generation", None)
     return {
         "dataset": dataset,
+        "dataset_digest": dataset_digest(results),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": None if seconds is None else round(seconds, 2),
         "bot": {
@@ -77,6 +80,16 @@ def build_summary(bot: Any, results: Sequence[dict[str, Any]], *, dataset: str |
         "refusal_auc": refusal_auc(results),
         "refusal_curve": refusal_curve(results),
     }
+
+
+def dataset_digest(results: Sequence[dict[str, Any]]) -> str:
+    """A short hash of the items' ids, questions and histories: two runs with the same digest
+    answered the same questions (what a baseline comparison needs)."""
+    h = hashlib.sha256()
+    for r in results:
+        h.update(json.dumps([r.get("id"), r.get("question"), r.get("history") or []],
+                            ensure_ascii=False).encode("utf-8", "replace"))
+    return h.hexdigest()[:16]
 
 
 def _run_item(bot: Any, item: Item) -> dict[str, Any]:

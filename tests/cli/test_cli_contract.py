@@ -86,7 +86,7 @@ def test_ask_json_returns_the_contract_with_the_bpm_passage_cited(data_copy: Pat
 
 # -- batch -------------------------------------------------------------------------------------
 GOOD = [
-    {"id": "q1", "question": BPM_QUESTION, "team": "sales"},  # unknown field: ignored
+    {"id": "q1", "question": BPM_QUESTION, "team": "sales"},  # other fields: passed through
     {"id": "q2", "question": "and how much does it cost?",
      "history": [{"role": "user", "content": "What is offshore BPO?"},
                  {"role": "assistant", "content": "Offshore BPO moves work abroad [1]."}]},
@@ -155,7 +155,8 @@ def test_batch_answers_every_row_and_marks_bad_rows_with_an_error(
             continue
         assert "error" not in row, row
         _check_answer(row)
-        assert "team" not in row and "note" not in row
+    assert by_id["q1"]["team"] == "sales"  # other input columns pass through
+    assert by_id["q3"].get("note") == ("no question here" if in_fmt == "jsonl" else None)
     assert any(p in c["text"] for c in by_id["q1"]["citations"] for p in BPM_PASSAGES)
     # the follow-up was retrieved with its history: the standalone query names the topic
     assert "offshore" in by_id["q2"]["retrieval_query"].lower()

@@ -86,7 +86,7 @@ def test_eval_of_an_invalid_dataset_names_line_and_field(runner: CliRunner,
     bad.write_text('{"id": "a", "question": "Q?", "answerable": "perhaps"}\n', encoding="utf-8")
     res = runner.invoke(main, ["eval", str(bad)])
     assert res.exit_code == 1
-    assert "line 1, field 'answerable': must be true or false" in res.output
+    assert "line 1, item 'a', field 'answerable': must be true or false" in res.output
 
 
 def test_eval_with_a_broken_baseline_says_so(runner: CliRunner, tiny: Path,

@@ -64,13 +64,25 @@ def test_csv_with_json_list_columns_reads_like_jsonl(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("row", "message"), [
-    ({**GOOD, "question": "  "}, "line 1, field 'question': missing or empty"),
+    ({**GOOD, "question": "  "}, "line 1, item 'd1', field 'question': missing or empty"),
     ({**GOOD, "id": None}, "line 1, field 'id': missing or empty"),
-    ({**GOOD, "answerable": "maybe"}, "line 1, field 'answerable': must be true or false"),
-    ({**GOOD, "must_include": ["$8", "offshore"]}, "line 1, field 'must_include': fact 0 must "
-                                                   "be a non-empty list"),
+    ({**GOOD, "answerable": "maybe"}, "line 1, item 'd1', field 'answerable': must be true or "
+                                      "false (a JSON boolean), got the string 'maybe'"),
+    ({**GOOD, "answerable": "yes"}, "got the string 'yes'; write true or false without quotes"),
+    ({**GOOD, "answerable": 1}, "field 'answerable': must be true or false (a JSON boolean), "
+                                "got the number 1"),
+    ({**GOOD, "must_include": ["$8", "offshore"]}, "line 1, item 'd1', field 'must_include': "
+                                                   'must be a list of facts, each a list of '
+                                                   'alternative strings: write [["$8"], '
+                                                   '["offshore"]]'),
+    ({**GOOD, "must_include": [["$8"], "offshore"]}, "field 'must_include': fact 1 must be a "
+                                                     "non-empty list"),
+    ({**GOOD, "must_include": "offshore"}, "field 'must_include': must be a list of facts"),
+    ({**{k: v for k, v in GOOD.items() if k != "must_include"}, "must_inlcude": [["$8"]]},
+     "field 'must_inlcude': unknown field; did you mean 'must_include'?"),
     ({**GOOD, "must_include": [[]]}, "field 'must_include': fact 0"),
-    ({**GOOD, "sources": [{"doc": "a.txt"}]}, "line 1, field 'sources': source 0 must be"),
+    ({**GOOD, "sources": [{"doc": "a.txt"}]}, "line 1, item 'd1', field 'sources': source 0 "
+                                              "must be"),
     ({**GOOD, "history": [{"role": "bot", "content": "x"}]}, "field 'history': turn 0"),
     ({**GOOD, "answerable": False}, "an unanswerable item (answerable: false) has no facts"),
     ("{not json", "line 1: not valid JSON"),
@@ -81,7 +93,7 @@ def test_invalid_item_is_reported_with_line_and_field(tmp_path: Path, row: Any,
     with pytest.raises(DatasetError) as e:
         load_dataset(_write_jsonl(tmp_path / "bad.jsonl", [row]))
     assert message in str(e.value)
-    assert "bad.jsonl has 1 invalid item(s)" in str(e.value)
+    assert "bad.jsonl has 1 invalid item (" in str(e.value)
 
 
 def test_every_invalid_item_is_listed_and_duplicates_named(tmp_path: Path) -> None:
@@ -89,8 +101,26 @@ def test_every_invalid_item_is_listed_and_duplicates_named(tmp_path: Path) -> No
     with pytest.raises(DatasetError) as e:
         load_dataset(_write_jsonl(tmp_path / "bad.jsonl", rows))
     text = str(e.value)
-    assert "2 invalid item(s)" in text and "line 2, field 'question'" in text
-    assert "line 3, field 'id': duplicate id 'd1' (first on line 1)" in text
+    assert "2 invalid items (2 problems)" in text and "line 2, item 'd1', field 'question'" in text
+    assert "line 3, item 'd1', field 'id': duplicate id (first on line 1)" in text
+
+
+def test_every_problem_of_one_item_is_named_at_once(tmp_path: Path) -> None:
+    row = {"id": "x", "question": "", "answerable": "yes", "must_include": "offshore",
+           "history": {"role": "user"}}
+    with pytest.raises(DatasetError) as e:
+        load_dataset(_write_jsonl(tmp_path / "bad.jsonl", [row]))
+    text = str(e.value)
+    assert "1 invalid item (4 problems)" in text
+    for name in ("question", "answerable", "must_include", "history"):
+        assert f"line 1, item 'x', field '{name}'" in text, name
+
+
+def test_csv_answerable_may_be_yes_or_no_and_headers_any_case(tmp_path: Path) -> None:
+    path = tmp_path / "set.csv"
+    path.write_text("ID;Question;Answerable\na;What is BPO?;yes\nb;Who won?;No\n",
+                    encoding="utf-8")
+    assert [(it.id, it.answerable) for it in load_dataset(path)] == [("a", True), ("b", False)]
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [

@@ -19,46 +19,76 @@ def _tab(page: Any, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
-def test_batch_answers_an_uploaded_csv_and_offers_the_download(app: Page, tmp_path: Path) -> None:
+def test_batch_answers_a_semicolon_csv_and_the_excel_download_matches_the_table(
+        app: Page, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
     questions = tmp_path / "prospects.csv"
-    questions.write_text("id,question\nq1,What does BPO stand for?\n"
-                         "q2,What is the capital of Mongolia?\nq3,\n", encoding="utf-8")
+    questions.write_text("ID;Question;Owner\nq1;What does BPO stand for?;kim\n"
+                         "q2;What is the capital of Mongolia?;lee\nq3;;kim\n", encoding="utf-8")
     page = app.open()
     _tab(page, "Batch")
     page.locator("#bk-batch-file input[type=file]").set_input_files(str(questions))
-    page.get_by_label("CSV").check()
+    page.get_by_label("Excel").check()
     page.click("#bk-batch-run")
-    page.locator("#bk-batch-status").get_by_text("questions answered").wait_for(timeout=60_000)
-    table = page.locator("#bk-batch-table").inner_text()
-    assert "answered" in table and "not covered" in table and "error" in table
+    status = page.locator("#bk-batch-status")
+    status.get_by_text("questions answered").wait_for(timeout=60_000)
+    assert "2 of 3 questions answered" in status.inner_text()
+    assert "1 error." in status.inner_text()  # not "1 errors"
+    table = page.locator("#bk-batch-table")
+    text = table.inner_text()
+    assert "answered" in text and "not covered" in text and "error" in text
     app.screenshot("batch")
     with page.expect_download() as info:
         page.locator("#bk-batch-out a").first.click()
-    out = tmp_path / "answers.csv"
+    out = tmp_path / "answers.xlsx"
     info.value.save_as(out)
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    sheet = load_workbook(out).active
+    cells = list(sheet.iter_rows(values_only=True))
+    rows = [dict(zip(cells[0], r, strict=True)) for r in cells[1:]]
     assert [r["id"] for r in rows] == ["q1", "q2", "q3"]
-    assert rows[0]["answer"] and json.loads(rows[0]["citations"])[0]["marker"] == 1
-    assert rows[1]["abstained"] == "True"
-    assert "empty" in rows[2]["error"].lower() or "question" in rows[2]["error"].lower()
+    assert [r["Owner"] for r in rows] == ["kim", "lee", "kim"]
+    assert json.loads(rows[0]["citations"])[0]["marker"] == 1
+    assert rows[1]["status"] == "not covered" and rows[2]["status"] == "error"
+    shown = " ".join(text.split())
+    for r in rows[:2]:  # what the page shows is what the file holds
+        assert " ".join(str(r["answer_text"]).split())[:200] in shown
+        for line in (r["sources"] or "").splitlines():
+            assert " ".join(line.split()) in shown
 
 
-def test_evaluate_runs_an_uploaded_five_item_set(app: Page, tmp_path: Path) -> None:
-    dev = (REPO / "evals" / "datasets" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
-    unanswerable = [ln for ln in dev if '"answerable": false' in ln][:1]
-    items = [ln for ln in dev if '"answerable": true' in ln][:4] + unanswerable
-    dataset = tmp_path / "five.jsonl"
-    dataset.write_text("\n".join(items) + "\n", encoding="utf-8")
+def test_evaluate_takes_a_csv_upload_and_does_not_call_it_a_regression(
+        app: Page, tmp_path: Path) -> None:
+    dev = [json.loads(ln) for ln in
+           (REPO / "evals" / "datasets" / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    items = [r for r in dev if r["answerable"] and not r.get("history")][:4] + \
+        [r for r in dev if not r["answerable"]][:1]
+    dataset = tmp_path / "five.csv"
+    with dataset.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["id", "question", "category", "answerable",
+                                           "must_include", "sources"])
+        w.writeheader()
+        for r in items:
+            w.writerow({"id": r["id"], "question": r["question"], "category": r["category"],
+                        "answerable": str(r["answerable"]).lower(),
+                        "must_include": json.dumps(r["must_include"]),
+                        "sources": json.dumps(r["sources"])})
     page = app.open()
     _tab(page, "Evaluate")
     page.locator("#bk-eval-file input[type=file]").set_input_files(str(dataset))
     page.click("#bk-eval-run")
     status = page.locator("#bk-eval-status")
-    status.get_by_text("5 items from five.jsonl").wait_for(timeout=120_000)
+    status.get_by_text("5 items from five.csv").wait_for(timeout=120_000)
+    text = status.inner_text()
+    assert "Regression" not in text and "Not compared with the baseline" in text
+    assert "the baseline is of dev.jsonl" in text
     metrics = page.locator("#bk-eval-metrics").inner_text()
     assert "fact_recall" in metrics and "cite_hit" in metrics
     page.locator("#bk-eval-chart img").wait_for()
     assert page.locator("#bk-eval-files [aria-label='report.html']").count() == 1
+    page.locator("#bk-eval-show").get_by_label("All").check()
+    page.wait_for_function("ids => ids.every(i => document.querySelector('#bk-eval-failing')"
+                           ".innerText.includes(i))", arg=[r["id"] for r in items])
     app.screenshot("evaluate")
 
 
