@@ -76,13 +76,78 @@ def test_refusal_has_a_clear_heading_and_no_citation_links() -> None:
     assert "Closest passages" in render.sources_html([ans])
 
 
-def test_plain_text_has_answer_and_numbered_sources() -> None:
-    text = render.plain_text(_answer())
-    assert text.startswith("BPO means hiring an outside company [1].")
-    assert "\nSources:\n[1] Guide 1 - Basics\n    \"BPO means hiring an outside company\"" in text
-    assert "<" not in text
-
-
 @pytest.mark.parametrize("turns", [[], [None]])
 def test_empty_sources_panel_explains_itself(turns: list[Any]) -> None:
     assert "No sources yet" in render.sources_html(turns)
+
+
+RISKS = ("Intro before the table.\n"
+         "| Risk | Why it happens | Mitigation |\n|---|---|---|\n"
+         + "".join(f"| Risk {i} | Reason {i} {'x' * 150} | Fix {i} |\n" for i in range(10))
+         + "A closing sentence after the table.")
+
+
+def _table_cite(start: int | None, end: int | None) -> dict[str, Any]:
+    return {"marker": 1, "doc": "g.txt", "title": "Guide", "section": "Risks", "text": RISKS,
+            "start": start, "end": end, "score": 1.0}
+
+
+def _row_span(i: int, last: int | None = None) -> tuple[int, int]:
+    start = RISKS.index(f"| Risk {i} |")
+    return start, RISKS.index("\n", RISKS.index(f"| Risk {last if last is not None else i} |"))
+
+
+def test_table_passage_renders_as_a_table_with_its_header() -> None:
+    start, end = _row_span(0)
+    panel = render.sources_html([_answer(citations=[_table_cite(start, end)])])
+    assert ("<thead><tr><th>Risk</th><th>Why it happens</th><th>Mitigation</th></tr></thead>"
+            in panel)
+    assert '<tr class="bk-hit"><td><mark>Risk 0</mark></td>' in panel
+    assert "| Risk" not in panel and "|---|" not in panel
+
+
+def test_clipped_table_keeps_its_header_and_drops_whole_rows() -> None:
+    start, end = _row_span(7, 8)  # deep in the table: the header is far before the window
+    panel = render.sources_html([_answer(citations=[_table_cite(start, end)])])
+    assert "<th>Why it happens</th>" in panel and "<th>Mitigation</th>" in panel
+    assert [f"Risk {i}" for i in (7, 8)] == [
+        r for r in (f"Risk {i}" for i in range(10)) if f"<td><mark>{r}</mark></td>" in panel]
+    shown = [i for i in range(10) if f">Risk {i}<" in panel]
+    assert shown == list(range(shown[0], shown[-1] + 1)) and 0 not in shown  # whole rows, in order
+    assert f"⋯ {shown[0]} more rows" in panel
+    assert "Intro before" not in panel and "…t happens" not in panel
+    for i in shown:  # every shown row is complete
+        assert f"<td>Fix {i}</td>" in panel or f"<td><mark>Fix {i}</mark></td>" in panel
+
+
+def test_table_passage_without_a_span_shows_its_header_and_first_rows() -> None:
+    panel = render.sources_html([_answer(abstained=True, citations=[_table_cite(None, None)])])
+    assert "Intro before the table." in panel and "<th>Risk</th>" in panel
+    assert "<td>Risk 0</td>" in panel and "more rows</td>" in panel and "<mark>" not in panel
+
+
+def test_clipped_text_ends_on_whole_words() -> None:
+    text = " ".join(f"word{i}" for i in range(300)) + " The cited sentence. " + " ".join(
+        f"tail{i}" for i in range(300))
+    start = text.index("The cited")
+    html = render.sources_html([_answer(citations=[{**_table_cite(0, 0), "text": text,
+                                                    "start": start, "end": start + 19}])])
+    body = html.split('<div class="bk-src-text">', 1)[1].split("</div>", 1)[0]
+    assert body.startswith("…word") and body.endswith("…")
+    assert all(w.startswith(("word", "tail", "The", "cited", "sentence", "…", "<mark>"))
+               for w in body.strip("…").split()), body
+    assert "<mark>The cited sentence.</mark>" in body
+
+
+def test_plain_text_quotes_cited_table_rows_with_their_column_names() -> None:
+    start, end = _row_span(2, 3)
+    text = render.plain_text(_answer("Risk 2 — Fix 2 [1].", citations=[_table_cite(start, end)]))
+    assert "[1] Guide - Risks\n    - Risk 2 — Why it happens: Reason 2 " in text
+    assert "; Mitigation: Fix 2\n    - Risk 3 — Why it happens: Reason 3" in text
+    assert "|" not in text
+
+
+def test_plain_text_turns_a_table_in_the_answer_into_lines() -> None:
+    answer = "Models:\n| Model | Cost |\n|---|---|\n| Offshore | $8 [1] |\n| Onshore | $40 [2] |"
+    text = render.plain_text(_answer(answer))
+    assert text.startswith("Models:\nOffshore — Cost: $8 [1]\nOnshore — Cost: $40 [2]\n")
