@@ -45,6 +45,7 @@ EXAMPLES = [
 ]
 """Questions shown in an empty chat, to click."""
 MAX_BATCH_ROWS = 2000
+_TOAST_SECONDS = 4
 STREAM_PAUSE = 0.025
 """Seconds between streamed pieces, so the answer visibly builds up even when it is ready."""
 DATASETS_DIR = PROJECT_ROOT / "evals" / "datasets"
@@ -163,9 +164,13 @@ class _App:
             gr.Warning(str(e))
             return turns, gr.skip(), None
         if rating == -1:
+            gr.Info("Thanks, your rating was saved: not helpful. What was wrong? Tell us in "
+                    "the box below (optional).", duration=_TOAST_SECONDS)
             return turns, gr.update(visible=True), t["feedback_id"]
         if rating == 1:
-            gr.Info("Thanks! Your rating was saved.")
+            gr.Info("Thanks, your rating was saved: helpful.", duration=_TOAST_SECONDS)
+        else:
+            gr.Info("Your rating was removed.", duration=_TOAST_SECONDS)
         return turns, gr.update(visible=False), None
 
     def save_reason(self, reason: str, pending: int | None) -> tuple[Any, ...]:
@@ -186,11 +191,17 @@ class _App:
         return [], [], render.sources_html([]), "", "", gr.update(visible=False), None
 
     @staticmethod
-    def copied(text: str) -> None:
-        if text:
-            gr.Info("Copied the answer and its sources.")
+    def copied(outcome: str) -> None:
+        """Confirm the copy button's outcome (the browser did the copying: `_COPY_JS`)."""
+        if outcome == "copied":
+            gr.Info("Copied the answer and its sources, ready to paste.",
+                    duration=_TOAST_SECONDS)
+        elif outcome == "empty":
+            gr.Warning("Nothing to copy yet: ask a question first, then copy its answer.",
+                       duration=_TOAST_SECONDS)
         else:
-            gr.Warning("Nothing to copy yet: ask a question first.")
+            gr.Warning("Not copied: the browser did not allow it. Select the answer and copy "
+                       "it by hand.", duration=_TOAST_SECONDS)
 
     # -- API ---------------------------------------------------------------------------------
     def api_ask(self, question: str, history_json: str = "") -> dict:
@@ -396,17 +407,16 @@ def _ask_tab(app: _App) -> None:
     ask_btn.click(**ask)
     chat.example_select(app.pick, None, box, queue=False, **_PRIVATE).then(**ask)
     chat.option_select(app.pick, None, box, queue=False, **_PRIVATE).then(**ask)
-    chat.like(app.on_like, [chat, turns], [turns, reason_box, pending], queue=False,
-              **_PRIVATE)
+    # queued, like everything that shows a toast: Gradio delivers gr.Info only through the queue
+    chat.like(app.on_like, [chat, turns], [turns, reason_box, pending], **_PRIVATE)
     for event in (send_btn.click, reason.submit):
-        event(app.save_reason, [reason, pending], [reason, reason_box, pending], queue=False,
-              **_PRIVATE)
+        event(app.save_reason, [reason, pending], [reason, reason_box, pending], **_PRIVATE)
     skip_btn.click(lambda: ("", gr.update(visible=False), None), None,
                    [reason, reason_box, pending], queue=False, **_PRIVATE)
     reset = [chat, turns, sources, copy_text, box, reason_box, pending]
     new_btn.click(app.new_conversation, None, reset, queue=False, **_PRIVATE)
     chat.clear(app.new_conversation, None, reset, queue=False, **_PRIVATE)
-    copy_btn.click(app.copied, copy_text, None, js=_COPY_JS, queue=False, **_PRIVATE)
+    copy_btn.click(app.copied, copy_text, None, js=_COPY_JS, **_PRIVATE)
 
 
 def _batch_tab(app: _App) -> None:
@@ -545,19 +555,20 @@ footer { opacity: .6; }
 .gradio-container [id^="bk-"] :is(.virtual-row, .virtual-row *) { font-family: var(--font) !important; }
 """
 
-_COPY_JS = """(text) => {
-  if (!text) { return [text]; }
-  const fallback = () => {
-    const area = document.createElement('textarea');
-    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed';
-    area.style.opacity = '0'; document.body.appendChild(area); area.select();
-    try { document.execCommand('copy'); } finally { document.body.removeChild(area); }
-  };
+_COPY_JS = """async (text) => {
+  if (!text) { return ['empty']; }
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(text).catch(fallback);
-  } else { fallback(); }
-  return [text];
+    try { await navigator.clipboard.writeText(text); return ['copied']; } catch (e) { }
+  }
+  const area = document.createElement('textarea');
+  area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed';
+  area.style.opacity = '0'; document.body.appendChild(area); area.select();
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+  document.body.removeChild(area);
+  return [ok ? 'copied' : 'blocked'];
 }"""
+"""Copies in the browser and hands `_App.copied` the outcome: copied, empty or blocked."""
 
 _HEAD = """<script>
 document.addEventListener('click', function (event) {
