@@ -44,6 +44,9 @@ EXAMPLES = [
     "What are the risks of outsourcing and how do I reduce them?",
 ]
 """Questions shown in an empty chat, to click."""
+PLACEHOLDER = "Ask a question…"
+"""The question box's hint: short enough for one line in a 320 px wide phone (the examples in
+the empty chat show what to ask)."""
 MAX_BATCH_ROWS = 2000
 _TOAST_SECONDS = 4
 STREAM_PAUSE = 0.025
@@ -377,8 +380,7 @@ def _ask_tab(app: _App) -> None:
             with gr.Row(elem_id="bk-input-row", equal_height=True):
                 box = gr.Textbox(elem_id="bk-question", show_label=False, scale=8, lines=1,
                                  max_lines=6, autofocus=True, container=False,
-                                 placeholder="Ask about outsourcing, e.g. What does offshore "
-                                             "support cost per hour?")
+                                 placeholder=PLACEHOLDER)
                 ask_btn = gr.Button("Ask", variant="primary", scale=0, min_width=96,
                                     elem_id="bk-ask")
             with gr.Column(visible=False, elem_id="bk-reason-box", variant="panel") as reason_box:
@@ -531,8 +533,23 @@ footer { opacity: .6; }
 .bk-header p { margin: 2px 0 0; color: #c9d6f2; font-size: .92rem; }
 .bk-stats { display: flex; gap: 8px; flex-wrap: wrap; }
 .bk-stats b { color: #fff; font-weight: 700; }
-#bk-toolbar { align-items: center; gap: 8px; flex-wrap: nowrap; }
-#bk-toolbar > div:first-child { flex: 1 1 auto; }
+#bk-toolbar { align-items: center; gap: 6px 8px; flex-wrap: wrap; }
+#bk-toolbar > div:first-child { flex: 1 0 0%; min-width: max-content; }
+#bk-toolbar button { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important;
+  white-space: nowrap; }
+#bk-question textarea::placeholder { color: #64748b; }
+@media (max-width: 640px) {  /* a phone: the question box in the first screen */
+  .bk-header { padding: 12px 14px; gap: 10px; }
+  .bk-header p { display: none; }
+  .bk-header h1 { font-size: 1.15rem; }
+  .bk-brand { flex-basis: auto; }
+  .bk-logo { width: 36px; height: 36px; }
+  #bk-toolbar > div:first-child { flex-basis: 100%; }
+  #bk-chat { height: min(520px, 50vh) !important; }
+  #bk-chat .examples { gap: 6px; }
+  #bk-chat .example { padding: 8px 12px; }
+  #bk-ask { min-width: 64px !important; }
+}
 #bk-chat button[aria-label="Clear"] { display: none; }
 #bk-input-row { background: #fff; border: 1px solid #dbe2ee; border-radius: 12px;
   padding: 8px; align-items: stretch; }
