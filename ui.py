@@ -37,13 +37,13 @@ log = logging.getLogger(__name__)
 
 EXAMPLES = [
     "What are the main types of BPO?",
-    "What is the difference between BPM and BPO?",
+    "What's the difference between BPO and BPM?",
     "Is KPO the same as LPO?",
-    "How much does offshore outsourcing cost per hour?",
-    "Which business functions are most often outsourced?",
-    "What are the risks of outsourcing and how do I reduce them?",
+    "How much does offshore support cost per hour?",
+    "How do BPO providers charge?",
+    "What are the risks of outsourcing, and how do I manage them?",
 ]
-"""Questions shown in an empty chat, to click."""
+"""Questions shown in an empty chat, to click: worded as a business owner would ask them."""
 PLACEHOLDER = "Ask a question…"
 """The question box's hint: short enough for one line in a 320 px wide phone (the examples in
 the empty chat show what to ask)."""
@@ -133,8 +133,9 @@ class _App:
             yield gr.skip(), chat, turns, gr.skip(), gr.skip(), gr.skip()
             return
         msg: dict[str, Any] = {"role": "assistant", "content": render.answer_html(answer, turn)}
-        if answer["abstained"] and answer["suggestions"]:
-            msg["options"] = [{"label": s, "value": s} for s in answer["suggestions"]]
+        options = render.suggestion_options(answer)
+        if options:  # chips under the latest answer; clicking one asks it
+            msg["options"] = options
         chat[-1] = msg
         if answer["abstained"]:  # content gaps are recorded even when nobody rates them
             turns[-1]["feedback_id"] = self._safe_record(answer, history)
@@ -538,6 +539,8 @@ footer { opacity: .6; }
 #bk-toolbar button { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important;
   white-space: nowrap; }
 #bk-question textarea::placeholder { color: #64748b; }
+#bk-chat .options::before { content: "Try asking:"; flex-basis: 100%; font-size: .82rem;
+  color: #475569; font-weight: 600; }
 @media (max-width: 640px) {  /* a phone: the question box in the first screen */
   .bk-header { padding: 12px 14px; gap: 10px; }
   .bk-header p { display: none; }
@@ -549,6 +552,7 @@ footer { opacity: .6; }
   #bk-chat .examples { gap: 6px; }
   #bk-chat .example { padding: 8px 12px; }
   #bk-ask { min-width: 64px !important; }
+  #bk-chat .options { padding: 0 12px 12px; }
 }
 #bk-chat button[aria-label="Clear"] { display: none; }
 #bk-input-row { background: #fff; border: 1px solid #dbe2ee; border-radius: 12px;
@@ -565,9 +569,11 @@ footer { opacity: .6; }
 #bk-sources-panel { max-height: 640px; overflow-y: auto; padding-right: 4px; }
 .bk-muted { color: #64748b; }
 #bk-eval-chart img { max-width: 960px; margin: 0 auto; display: block; }
-#bk-chat .options { justify-content: flex-start; gap: 8px; padding: 0 24px 12px; }
-#bk-chat .option { flex: 0 1 auto; border: 1px solid #bfd0f5 !important; background: #f3f7ff;
-  color: #1d4ed8; border-radius: 999px; padding: 6px 14px; font-size: .9rem; text-align: left; }
+#bk-chat .options { display: flex; flex-wrap: wrap; justify-content: flex-start; gap: 8px;
+  margin-left: 0; max-width: none; padding: 0 24px 12px; }
+#bk-chat .option { flex: 0 1 auto; width: auto; max-width: 100%; display: block;
+  border: 1px solid #bfd0f5 !important; background: #f3f7ff; color: #1d4ed8;
+  border-radius: 999px; padding: 6px 14px; font-size: .9rem; text-align: left; }
 #bk-chat .option:hover { background: #1d4ed8; color: #fff; }
 .gradio-container [id^="bk-"] :is(.virtual-row, .virtual-row *) { font-family: var(--font) !important; }
 """
@@ -629,8 +635,9 @@ def _patient_url_ok(url: str) -> bool:
         time.sleep(0.5)
 
 
-def launch(bot: Bot, settings: Settings) -> None:
-    """Serve the app on settings.host:settings.port until interrupted."""
+def launch(bot: Bot, settings: Settings, *, block: bool = True) -> gr.Blocks:
+    """Serve the app on settings.host:settings.port until interrupted (or, with
+    `block=False`, in the background: the caller stops it with `.close()`)."""
     from gradio import networking
 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -640,4 +647,6 @@ def launch(bot: Bot, settings: Settings) -> None:
     demo.launch(server_name=settings.host, server_port=settings.port, auth=_auth(settings.auth),
                 auth_message="Sign in to the BPO Knowledge Base.", footer_links=["api"],
                 max_file_size=f"{int(settings.max_file_mb)}mb", show_error=False,
-                theme=theme(), css=_CSS, head=_HEAD, quiet=False)
+                theme=theme(), css=_CSS, head=_HEAD, quiet=not block,
+                prevent_thread_lock=not block)
+    return demo

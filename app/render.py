@@ -4,7 +4,8 @@ Everything that came from a document or a user is HTML-escaped here, so a guide 
 `<script>` or a markdown image shows as text and never runs or loads anything. The only
 markup produced is our own: paragraphs, lists, tables, citation links `[n]` -> `#src-<turn>-<n>`
 and the sources panel with the supporting span in `<mark>` (a passage's tables as tables,
-clipped at whole rows: `app.passages`). Inputs are `Answer.to_dict()` dicts (what the UI
+clipped at whole rows: `app.passages`). `suggestion_options` turns an answer's suggested
+questions into the chat's clickable chips. Inputs are `Answer.to_dict()` dicts (what the UI
 keeps per turn); no UI library is imported.
 """
 
@@ -18,12 +19,13 @@ from typing import Any
 from .passages import TABLE, TABLE_RULE, passage_html, plain_tables, quote_lines, table_cells
 
 __all__ = ["CSS", "answer_html", "error_html", "escape_text", "plain_text", "question_html",
-           "sources_html", "thinking_html"]
+           "sources_html", "suggestion_options", "thinking_html"]
 
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _BULLET = re.compile(r"^\s*[-•*]\s+(.*)$")
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+(.*)$")
 _REFUSAL = re.compile(r"^\s*the guides don['’]t cover this\.?\s*", re.I)
+_MAX_SUGGESTIONS = 3
 CSS = """
 .bk-answer p { margin: 0 0 .55em; } .bk-answer p:last-child { margin-bottom: 0; }
 .bk-answer ul, .bk-answer ol { margin: 0 0 .55em 1.1em; padding: 0; }
@@ -41,7 +43,6 @@ a.cite:hover { background: #1d4ed8; color: #fff !important; }
   padding: 4px 8px; }
 .bk-refusal { border-left: 4px solid #f59e0b; padding-left: 12px; }
 .bk-refusal-title { font-weight: 700; color: #92400e; font-size: 1.02em; }
-.bk-hint { color: #475569; font-size: .9em; }
 .bk-error p { color: #b91c1c; }
 .bk-thinking { color: #64748b; }
 .bk-caret { display: inline-block; width: 7px; height: 1em; margin-left: 3px;
@@ -174,8 +175,6 @@ def answer_html(answer: Mapping[str, Any] | None, turn: int, text: str | None = 
                      '<p class="bk-refusal-title">The guides don&#x27;t cover this</p>')
         if rest:
             parts.append(_blocks(rest, turn, set()))
-        if answer.get("suggestions"):
-            parts.append('<p class="bk-hint">Try one of these questions instead:</p>')
     else:
         parts.append('<div class="bk-answer">')
         parts.append(_blocks(str(answer.get("answer", "")), turn, known))
@@ -186,6 +185,22 @@ def answer_html(answer: Mapping[str, Any] | None, turn: int, text: str | None = 
         parts.append(f'<p class="bk-notice">{_esc(answer["notice"])}</p>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def suggestion_options(answer: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """The follow-up questions to offer as clickable chips under an answer (a refusal's
+    covered questions, or an answer's next questions): Gradio chat-message options, at most
+    three, without repeats or the question just asked."""
+    if not answer:
+        return []
+    seen = {_norm(str(answer.get("question", "")))}
+    out = []
+    for s in answer.get("suggestions") or []:
+        text = " ".join(str(s).split())
+        if text and _norm(text) not in seen:
+            seen.add(_norm(text))
+            out.append({"label": text, "value": text})
+    return out[:_MAX_SUGGESTIONS]
 
 
 def question_html(question: str) -> str:
@@ -254,10 +269,10 @@ def sources_html(turns: Sequence[Mapping[str, Any] | None],
 
 def plain_text(answer: Mapping[str, Any]) -> str:
     """The answer with its sources as plain text (what the copy button puts on the clipboard):
-    tables as one line per row, suggested questions, each source with its quote."""
+    tables as one line per row, a refusal's suggested questions, each source with its quote."""
     lines = [plain_tables(str(answer.get("answer", ""))).strip()]
     cites = list(answer.get("citations") or [])
-    if answer.get("suggestions"):
+    if answer.get("abstained") and answer.get("suggestions"):
         lines += ["", "You could ask:"] + [f"- {s}" for s in answer["suggestions"]]
     if cites:
         lines += ["", "Closest passages:" if answer.get("abstained") else "Sources:"]

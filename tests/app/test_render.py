@@ -72,8 +72,41 @@ def test_refusal_has_a_clear_heading_and_no_citation_links() -> None:
                   abstained=True, suggestions=["What does BPO cost?"])
     html = render.answer_html(ans, 1)
     assert "bk-refusal-title" in html and "The guides don&#x27;t cover this" in html
-    assert "class=\"cite\"" not in html and "Try one of these questions" in html
+    assert "class=\"cite\"" not in html
     assert "Closest passages" in render.sources_html([ans])
+    assert render.suggestion_options(ans) == [{"label": "What does BPO cost?",
+                                               "value": "What does BPO cost?"}]
+
+
+def test_an_answer_with_suggestions_offers_them_as_chips() -> None:
+    ans = _answer(suggestions=["How much does offshore BPO cost?", "  What are the risks of\n"
+                               "outsourcing?", "how much does offshore BPO cost", "What is BPO?",
+                               "Is KPO the same as LPO?", "Which BPO model suits a startup?"])
+    labels = [o["label"] for o in render.suggestion_options(ans)]
+    # repeats and the question just asked are left out; at most three, in the bot's order
+    assert labels == ["How much does offshore BPO cost?", "What are the risks of outsourcing?",
+                      "Is KPO the same as LPO?"]
+    assert all(o["value"] == o["label"] for o in render.suggestion_options(ans))
+
+
+@pytest.mark.parametrize("answer", [None, _answer(), _answer(suggestions=["", "  "])])
+def test_no_chips_without_suggestions(answer: dict[str, Any] | None) -> None:
+    assert render.suggestion_options(answer) == []
+
+
+def test_plain_text_keeps_a_refusals_suggestions_but_not_an_answers() -> None:
+    answered = render.plain_text(_answer(suggestions=["What does BPO cost?"]))
+    assert "What does BPO cost?" not in answered
+    refused = render.plain_text(_answer("The guides don't cover this.", abstained=True,
+                                        suggestions=["What does BPO cost?"]))
+    assert "You could ask:\n- What does BPO cost?" in refused
+
+
+def test_plain_text_has_answer_and_numbered_sources() -> None:
+    text = render.plain_text(_answer())
+    assert text.startswith("BPO means hiring an outside company [1].")
+    assert "\nSources:\n[1] Guide 1 - Basics\n    \"BPO means hiring an outside company\"" in text
+    assert "<" not in text
 
 
 @pytest.mark.parametrize("turns", [[], [None]])
