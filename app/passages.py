@@ -98,11 +98,19 @@ def _snap(text: str, lo: int, hi: int, seg: Segment) -> tuple[int, int]:
     return lo, hi
 
 
+def _cell(text: str, label: str, marked: bool) -> str:
+    """A table cell; `data-label` is its column's name (a phone shows it before the value)."""
+    attr = f' data-label="{_esc(label)}"' if label else ""
+    body = f"<mark>{_esc(text)}</mark>" if marked and text else _esc(text)
+    return f"<td{attr}>{body}</td>"
+
+
 def _table_html(seg: Segment, lo: int, hi: int, start: int | None, end: int | None) -> str:
     """A passage's table clipped to whole rows: the header always, the rows that meet the
     window `[lo, hi)`, a "⋯ n more rows" row for each run left out, cited rows marked."""
     rows = list(seg.rows)
     head = rows.pop(0) if seg.header else None
+    labels = head[2] if head else []
     width = max(len(r[2]) for r in seg.rows)
     html = ['<div class="bk-table-wrap"><table class="bk-table bk-src-table">']
     if head is not None:
@@ -123,12 +131,9 @@ def _table_html(seg: Segment, lo: int, hi: int, start: int | None, end: int | No
         if skipped:
             more()
             skipped = 0
-        if hit:
-            html.append('<tr class="bk-hit">' + "".join(
-                f"<td><mark>{_esc(c)}</mark></td>" if c else "<td></td>" for c in cells)
-                + "</tr>")
-        else:
-            html.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+        html.append(('<tr class="bk-hit">' if hit else "<tr>")
+                    + "".join(_cell(c, labels[k] if k < len(labels) else "", hit)
+                              for k, c in enumerate(cells)) + "</tr>")
     if skipped:
         more()
     html.append("</tbody></table></div>")

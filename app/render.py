@@ -75,6 +75,16 @@ a.cite:hover { background: #1d4ed8; color: #fff !important; }
 .bk-src-table tr.bk-hit td { background: #fef9c3; }
 .bk-src-table tr.bk-more td { color: #64748b; font-style: italic; text-align: center;
   background: #f8fafc; padding: 2px 8px; }
+@media (max-width: 640px) {  /* a phone: each row one under the other, with column names */
+  .bk-src-table { border: 0 !important; }
+  .bk-src-table thead { display: none; }
+  .bk-src-table, .bk-src-table tbody, .bk-src-table tr, .bk-src-table td { display: block; }
+  .bk-src-table tr { border: 1px solid #dbe2ee; border-radius: 6px; margin-bottom: 4px;
+    padding: 3px 0; }
+  .bk-src-table td { border: none; padding: 1px 8px; }
+  .bk-src-table td[data-label]::before { content: attr(data-label) ": "; font-weight: 600;
+    color: #475569; }
+}
 .bk-src-doc { font-size: .74rem; color: #94a3b8; margin-top: 4px; }
 .bk-flash { background: #e8efff; }
 """

@@ -135,7 +135,8 @@ def test_table_passage_renders_as_a_table_with_its_header() -> None:
     panel = render.sources_html([_answer(citations=[_table_cite(start, end)])])
     assert ("<thead><tr><th>Risk</th><th>Why it happens</th><th>Mitigation</th></tr></thead>"
             in panel)
-    assert '<tr class="bk-hit"><td><mark>Risk 0</mark></td>' in panel
+    assert ('<tr class="bk-hit"><td data-label="Risk"><mark>Risk 0</mark></td>'
+            '<td data-label="Why it happens"><mark>Reason 0 ') in panel
     assert "| Risk" not in panel and "|---|" not in panel
 
 
@@ -144,19 +145,20 @@ def test_clipped_table_keeps_its_header_and_drops_whole_rows() -> None:
     panel = render.sources_html([_answer(citations=[_table_cite(start, end)])])
     assert "<th>Why it happens</th>" in panel and "<th>Mitigation</th>" in panel
     assert [f"Risk {i}" for i in (7, 8)] == [
-        r for r in (f"Risk {i}" for i in range(10)) if f"<td><mark>{r}</mark></td>" in panel]
+        r for r in (f"Risk {i}" for i in range(10)) if f"<mark>{r}</mark></td>" in panel]
     shown = [i for i in range(10) if f">Risk {i}<" in panel]
     assert shown == list(range(shown[0], shown[-1] + 1)) and 0 not in shown  # whole rows, in order
     assert f"⋯ {shown[0]} more rows" in panel
     assert "Intro before" not in panel and "…t happens" not in panel
     for i in shown:  # every shown row is complete
-        assert f"<td>Fix {i}</td>" in panel or f"<td><mark>Fix {i}</mark></td>" in panel
+        assert f'"Mitigation">Fix {i}</td>' in panel or f"<mark>Fix {i}</mark></td>" in panel
 
 
 def test_table_passage_without_a_span_shows_its_header_and_first_rows() -> None:
     panel = render.sources_html([_answer(abstained=True, citations=[_table_cite(None, None)])])
     assert "Intro before the table." in panel and "<th>Risk</th>" in panel
-    assert "<td>Risk 0</td>" in panel and "more rows</td>" in panel and "<mark>" not in panel
+    assert '<td data-label="Risk">Risk 0</td>' in panel and "more rows</td>" in panel
+    assert "<mark>" not in panel
 
 
 def test_clipped_text_ends_on_whole_words() -> None:

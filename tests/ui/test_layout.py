@@ -1,6 +1,7 @@
 """The Ask tab's layout at phone and desktop widths, measured in a real browser against a real
-`bpo-kb serve`: nothing in the toolbar overlaps, the question box's hint is never clipped, and
-the page never scrolls sideways, before and after an answer with a table passage."""
+`bpo-kb serve`: nothing in the toolbar overlaps, the question box's hint is never clipped, the
+page never scrolls sideways, before and after an answer with a table passage, and on a phone a
+table's rows stack with their column names instead of scrolling."""
 
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ _PLACEHOLDER = """() => {
           room: box.clientWidth - pad, needed: needed, height: box.clientHeight,
           scrollWidth: box.scrollWidth, clientWidth: box.clientWidth};
 }"""
+
+
+_TABLE_WRAPS = """() => [...document.querySelectorAll('#bk-sources-panel .bk-table-wrap')]
+  .filter(w => w.offsetParent).map(w => ({scroll: w.scrollWidth, client: w.clientWidth}))"""
+_FIRST_LABEL = """() => getComputedStyle(
+  document.querySelector('#bk-sources-panel td[data-label]'), '::before').content
+  .replace(/^"|"$/g, '')"""
 
 
 def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
@@ -83,7 +91,12 @@ def test_toolbar_and_question_hint_fit_at_every_width(
         app.screenshot(f"empty-{size[0]}")
         app.ask("What is the industry benchmark for first contact resolution?")
         app.page.locator("#bk-sources-panel table.bk-src-table").first.wait_for()
-        _check_layout(app.page, size[0])  # a wide table scrolls inside its card, not the page
+        _check_layout(app.page, size[0])
+        if size[0] <= 640:  # on a phone a table's rows stack, with their column names
+            wraps = app.page.evaluate(_TABLE_WRAPS)
+            assert wraps and all(w["scroll"] <= w["client"] for w in wraps), wraps
+            label = app.page.evaluate(_FIRST_LABEL)
+            assert label.endswith(": "), f"no column name before a table cell: {label!r}"
         app.screenshot(f"answer-{size[0]}")
     finally:
         context.close()
