@@ -647,6 +647,7 @@ def launch(bot: Bot, settings: Settings, *, block: bool = True) -> gr.Blocks:
     demo.launch(server_name=settings.host, server_port=settings.port, auth=_auth(settings.auth),
                 auth_message="Sign in to the BPO Knowledge Base.", footer_links=["api"],
                 max_file_size=f"{int(settings.max_file_mb)}mb", show_error=False,
-                theme=theme(), css=_CSS, head=_HEAD, quiet=not block,
+                theme=theme(), css=_CSS, head=f"{_HEAD}<style>{render.HEAD_STYLE}</style>",
+                quiet=not block,
                 prevent_thread_lock=not block)
     return demo

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-__all__ = ["CONTEXT", "TABLE", "TABLE_RULE", "Segment", "passage_html",
+__all__ = ["CONTEXT", "TABLE", "TABLE_RULE", "WIDE", "Segment", "passage_html",
            "plain_tables", "quote_lines", "segments", "table_cells"]
 
 TABLE = re.compile(r"^\s*\|.*\|\s*$")
@@ -24,6 +24,9 @@ TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 """The rule under a table's header: `|---|---|`."""
 CONTEXT = 420
 """Characters of a passage shown on each side of the highlighted span."""
+WIDE = 4
+"""Columns from which a table is `bk-wide`: shown row by row in a desktop's sources panel,
+where a narrower one still fits as a table."""
 
 
 def _esc(text: object) -> str:
@@ -112,7 +115,8 @@ def _table_html(seg: Segment, lo: int, hi: int, start: int | None, end: int | No
     head = rows.pop(0) if seg.header else None
     labels = head[2] if head else []
     width = max(len(r[2]) for r in seg.rows)
-    html = ['<div class="bk-table-wrap"><table class="bk-table bk-src-table">']
+    wide = " bk-wide" if width >= WIDE else ""
+    html = [f'<div class="bk-table-wrap"><table class="bk-table bk-src-table{wide}">']
     if head is not None:
         html.append("<thead><tr>" + "".join(f"<th>{_esc(c)}</th>" for c in head[2])
                     + "</tr></thead>")

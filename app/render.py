@@ -18,8 +18,8 @@ from typing import Any
 
 from .passages import TABLE, TABLE_RULE, passage_html, plain_tables, quote_lines, table_cells
 
-__all__ = ["CSS", "answer_html", "error_html", "escape_text", "plain_text", "question_html",
-           "sources_html", "suggestion_options", "thinking_html"]
+__all__ = ["CSS", "HEAD_STYLE", "answer_html", "error_html", "escape_text", "plain_text",
+           "question_html", "sources_html", "suggestion_options", "thinking_html"]
 
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _BULLET = re.compile(r"^\s*[-•*]\s+(.*)$")
@@ -75,20 +75,26 @@ a.cite:hover { background: #1d4ed8; color: #fff !important; }
 .bk-src-table tr.bk-hit td { background: #fef9c3; }
 .bk-src-table tr.bk-more td { color: #64748b; font-style: italic; text-align: center;
   background: #f8fafc; padding: 2px 8px; }
-@media (max-width: 640px) {  /* a phone: each row one under the other, with column names */
-  .bk-src-table { border: 0 !important; }
-  .bk-src-table thead { display: none; }
-  .bk-src-table, .bk-src-table tbody, .bk-src-table tr, .bk-src-table td { display: block; }
-  .bk-src-table tr { border: 1px solid #dbe2ee; border-radius: 6px; margin-bottom: 4px;
-    padding: 3px 0; }
-  .bk-src-table td { border: none; padding: 1px 8px; }
-  .bk-src-table td[data-label]::before { content: attr(data-label) ": "; font-weight: 600;
-    color: #475569; }
-}
 .bk-src-doc { font-size: .74rem; color: #94a3b8; margin-top: 4px; }
 .bk-flash { background: #e8efff; }
 """
 """The stylesheet for the classes this module's HTML uses (the UI adds it to its page)."""
+_STACKED = """
+  {t} {{ border: 0 !important; }}
+  {t} thead {{ display: none !important; }}
+  {t}, {t} tbody, {t} tr, {t} td {{ display: block !important; }}
+  {t} tr {{ border: 1px solid #dbe2ee; border-radius: 6px; margin-bottom: 4px; padding: 3px 0; }}
+  {t} td {{ border: none !important; padding: 1px 8px !important; }}
+  {t} td[data-label]::before {{ content: attr(data-label) ": "; font-weight: 600; color: #475569; }}
+"""
+HEAD_STYLE = (
+    ".bk-sources { container-type: inline-size; }\n"
+    "@container (max-width: 380px) {" + _STACKED.format(t=".bk-src-table") + "}\n"
+    "@container (max-width: 600px) {" + _STACKED.format(t=".bk-src-table.bk-wide") + "}\n")
+"""CSS for the page's `<style>` in its head, not the Gradio stylesheet (whose processing drops
+container queries): a table too wide for the sources panel - any table in a phone's, one of
+`passages.WIDE` columns or more in a desktop's - shows each row under the other, each value
+after its column name."""
 
 
 def escape_text(text: object) -> str:

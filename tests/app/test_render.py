@@ -186,3 +186,13 @@ def test_plain_text_turns_a_table_in_the_answer_into_lines() -> None:
     answer = "Models:\n| Model | Cost |\n|---|---|\n| Offshore | $8 [1] |\n| Onshore | $40 [2] |"
     text = render.plain_text(_answer(answer))
     assert text.startswith("Models:\nOffshore — Cost: $8 [1]\nOnshore — Cost: $40 [2]\n")
+
+
+def test_a_table_of_four_or_more_columns_is_marked_wide() -> None:
+    wide = "| A | B | C | D |\n|---|---|---|---|\n| 1 | 2 | 3 | 4 |"
+    narrow = "| A | B | C |\n|---|---|---|\n| 1 | 2 | 3 |"
+    for text, want in ((wide, True), (narrow, False)):
+        cite = {**_table_cite(None, None), "text": text}
+        panel = render.sources_html([_answer(abstained=True, citations=[cite])])
+        assert ('class="bk-table bk-src-table bk-wide"' in panel) is want
+    assert ".bk-src-table.bk-wide td[data-label]::before" in render.HEAD_STYLE

@@ -87,7 +87,7 @@ def test_table_passage_shows_as_a_table_with_its_header_and_cited_row(app: Page)
     app.ask("What is the industry benchmark for first contact resolution?")
     table = page.locator("#bk-sources-panel details[open] table.bk-src-table").first
     table.wait_for()
-    headers = table.locator("thead th").all_inner_texts()
+    headers = table.locator("thead th").all_text_contents()
     assert len(headers) >= 2 and all(h.strip() for h in headers), headers
     cited = table.locator("tr.bk-hit")
     assert cited.count() >= 1
