@@ -406,8 +406,9 @@ def _ask_tab(app: _App) -> None:
            "outputs": [box, chat, turns, sources, copy_text, reason_box],
            "concurrency_limit": app.settings.concurrency, "concurrency_id": "answer",
            **_PRIVATE}
-    box.submit(**ask)
-    ask_btn.click(**ask)
+    for trigger in (box.submit, ask_btn.click):
+        trigger(**ask)
+        trigger(None, None, None, js=_CHAT_TO_END, queue=False, **_PRIVATE)
     chat.example_select(app.pick, None, box, queue=False, **_PRIVATE).then(**ask)
     chat.option_select(app.pick, None, box, queue=False, **_PRIVATE).then(**ask)
     # queued, like everything that shows a toast: Gradio delivers gr.Info only through the queue
@@ -592,6 +593,13 @@ _COPY_JS = """async (text) => {
   return [ok ? 'copied' : 'blocked'];
 }"""
 """Copies in the browser and hands `_App.copied` the outcome: copied, empty or blocked."""
+
+_CHAT_TO_END = """() => {
+  const log = document.querySelector('#bk-chat .panel-wrap');
+  if (log) { log.scrollTop = log.scrollHeight; }
+}"""
+"""A question just sent shows with its answer even if the user had scrolled up the chat (to
+click a marker): Gradio follows a growing answer only when the chat is at its end."""
 
 _HEAD = """<script>
 document.addEventListener('click', function (event) {

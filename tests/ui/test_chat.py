@@ -112,6 +112,17 @@ def test_clicking_an_example_asks_it(app: Page) -> None:
     app.screenshot("example-clicked")
 
 
+def test_a_new_question_scrolls_the_chat_to_its_answer(app: Page) -> None:
+    page = app.open()
+    app.ask("How do BPO providers charge?")
+    log = page.locator("#bk-chat .panel-wrap")
+    log.evaluate("e => e.scrollTop = 0")  # scrolled up, e.g. to click a marker
+    app.ask("What does BPO stand for?")
+    page.wait_for_timeout(500)
+    below = log.evaluate("e => e.scrollHeight - e.clientHeight - e.scrollTop")
+    assert below <= 2, f"the new answer is {below} px below the visible part of the chat"
+
+
 def test_follow_up_shows_the_retrieval_query_it_used(app: Page) -> None:
     app.open()
     first = app.ask("How much does offshore outsourcing cost per hour?")
