@@ -551,6 +551,8 @@ footer { opacity: .6; }
   #bk-toolbar > div:first-child { flex-basis: 100%; }
   #bk-chat { height: min(520px, 50vh) !important; }
   #bk-chat .examples { gap: 6px; }
+  .bk-placeholder h2 { display: none; }
+  .bk-placeholder p { margin: 0; font-size: .9rem; }
   #bk-chat .example { padding: 8px 12px; }
   #bk-ask { min-width: 64px !important; }
   #bk-chat .options { padding: 0 12px 12px; }
