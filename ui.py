@@ -38,16 +38,20 @@ log = logging.getLogger(__name__)
 
 EXAMPLES = [
     "What are the main types of BPO?",
-    "What is the difference between BPM and BPO?",
+    "What's the difference between BPO and BPM?",
     "Is KPO the same as LPO?",
-    "How much does offshore outsourcing cost per hour?",
-    "Which business functions are most often outsourced?",
-    "What are the risks of outsourcing and how do I reduce them?",
+    "How much does offshore support cost per hour?",
+    "How do BPO providers charge?",
+    "What are the risks of outsourcing, and how do I manage them?",
 ]
-"""Questions shown in an empty chat, to click."""
+"""Questions shown in an empty chat, to click: worded as a business owner would ask them."""
+PLACEHOLDER = "Ask a question…"
+"""The question box's hint: short enough for one line in a 320 px wide phone (the examples in
+the empty chat show what to ask)."""
 MAX_BATCH_ROWS = 2000
 _BATCH_FORMATS = {"CSV": ".csv", "Excel": ".xlsx", "JSONL": ".jsonl"}
 """The Batch tab's download formats and their file extensions."""
+_TOAST_SECONDS = 4
 STREAM_PAUSE = 0.025
 """Seconds between streamed pieces, so the answer visibly builds up even when it is ready."""
 DATASETS_DIR = PROJECT_ROOT / "evals" / "datasets"
@@ -132,8 +136,9 @@ class _App:
             yield gr.skip(), chat, turns, gr.skip(), gr.skip(), gr.skip()
             return
         msg: dict[str, Any] = {"role": "assistant", "content": render.answer_html(answer, turn)}
-        if answer["abstained"] and answer["suggestions"]:
-            msg["options"] = [{"label": s, "value": s} for s in answer["suggestions"]]
+        options = render.suggestion_options(answer)
+        if options:  # chips under the latest answer; clicking one asks it
+            msg["options"] = options
         chat[-1] = msg
         if answer["abstained"]:  # content gaps are recorded even when nobody rates them
             turns[-1]["feedback_id"] = self._safe_record(answer, history)
@@ -166,9 +171,13 @@ class _App:
             gr.Warning(str(e))
             return turns, gr.skip(), None
         if rating == -1:
+            gr.Info("Thanks, your rating was saved: not helpful. What was wrong? Tell us in "
+                    "the box below (optional).", duration=_TOAST_SECONDS)
             return turns, gr.update(visible=True), t["feedback_id"]
         if rating == 1:
-            gr.Info("Thanks! Your rating was saved.")
+            gr.Info("Thanks, your rating was saved: helpful.", duration=_TOAST_SECONDS)
+        else:
+            gr.Info("Your rating was removed.", duration=_TOAST_SECONDS)
         return turns, gr.update(visible=False), None
 
     def save_reason(self, reason: str, pending: int | None) -> tuple[Any, ...]:
@@ -189,11 +198,17 @@ class _App:
         return [], [], render.sources_html([]), "", "", gr.update(visible=False), None
 
     @staticmethod
-    def copied(text: str) -> None:
-        if text:
-            gr.Info("Copied the answer and its sources.")
+    def copied(outcome: str) -> None:
+        """Confirm the copy button's outcome (the browser did the copying: `_COPY_JS`)."""
+        if outcome == "copied":
+            gr.Info("Copied the answer and its sources, ready to paste.",
+                    duration=_TOAST_SECONDS)
+        elif outcome == "empty":
+            gr.Warning("Nothing to copy yet: ask a question first, then copy its answer.",
+                       duration=_TOAST_SECONDS)
         else:
-            gr.Warning("Nothing to copy yet: ask a question first.")
+            gr.Warning("Not copied: the browser did not allow it. Select the answer and copy "
+                       "it by hand.", duration=_TOAST_SECONDS)
 
     # -- API ---------------------------------------------------------------------------------
     def api_ask(self, question: str, history_json: str = "") -> dict:
@@ -410,8 +425,7 @@ def _ask_tab(app: _App) -> None:
             with gr.Row(elem_id="bk-input-row", equal_height=True):
                 box = gr.Textbox(elem_id="bk-question", show_label=False, scale=8, lines=1,
                                  max_lines=6, autofocus=True, container=False,
-                                 placeholder="Ask about outsourcing, e.g. What does offshore "
-                                             "support cost per hour?")
+                                 placeholder=PLACEHOLDER)
                 ask_btn = gr.Button("Ask", variant="primary", scale=0, min_width=96,
                                     elem_id="bk-ask")
             with gr.Column(visible=False, elem_id="bk-reason-box", variant="panel") as reason_box:
@@ -436,21 +450,21 @@ def _ask_tab(app: _App) -> None:
            "outputs": [box, chat, turns, sources, copy_text, reason_box],
            "concurrency_limit": app.settings.concurrency, "concurrency_id": "answer",
            **_PRIVATE}
-    box.submit(**ask)
-    ask_btn.click(**ask)
+    for trigger in (box.submit, ask_btn.click):
+        trigger(**ask)
+        trigger(None, None, None, js=_CHAT_TO_END, queue=False, **_PRIVATE)
     chat.example_select(app.pick, None, box, queue=False, **_PRIVATE).then(**ask)
     chat.option_select(app.pick, None, box, queue=False, **_PRIVATE).then(**ask)
-    chat.like(app.on_like, [chat, turns], [turns, reason_box, pending], queue=False,
-              **_PRIVATE)
+    # queued, like everything that shows a toast: Gradio delivers gr.Info only through the queue
+    chat.like(app.on_like, [chat, turns], [turns, reason_box, pending], **_PRIVATE)
     for event in (send_btn.click, reason.submit):
-        event(app.save_reason, [reason, pending], [reason, reason_box, pending], queue=False,
-              **_PRIVATE)
+        event(app.save_reason, [reason, pending], [reason, reason_box, pending], **_PRIVATE)
     skip_btn.click(lambda: ("", gr.update(visible=False), None), None,
                    [reason, reason_box, pending], queue=False, **_PRIVATE)
     reset = [chat, turns, sources, copy_text, box, reason_box, pending]
     new_btn.click(app.new_conversation, None, reset, queue=False, **_PRIVATE)
     chat.clear(app.new_conversation, None, reset, queue=False, **_PRIVATE)
-    copy_btn.click(app.copied, copy_text, None, js=_COPY_JS, queue=False, **_PRIVATE)
+    copy_btn.click(app.copied, copy_text, None, js=_COPY_JS, **_PRIVATE)
 
 
 def _batch_tab(app: _App) -> None:
@@ -573,8 +587,28 @@ footer { opacity: .6; }
 .bk-header p { margin: 2px 0 0; color: #c9d6f2; font-size: .92rem; }
 .bk-stats { display: flex; gap: 8px; flex-wrap: wrap; }
 .bk-stats b { color: #fff; font-weight: 700; }
-#bk-toolbar { align-items: center; gap: 8px; flex-wrap: nowrap; }
-#bk-toolbar > div:first-child { flex: 1 1 auto; }
+#bk-toolbar { align-items: center; gap: 6px 8px; flex-wrap: wrap; }
+#bk-toolbar > div:first-child { flex: 1 0 0%; min-width: max-content; }
+#bk-toolbar button { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important;
+  white-space: nowrap; }
+#bk-question textarea::placeholder { color: #64748b; }
+#bk-chat .options::before { content: "Try asking:"; flex-basis: 100%; font-size: .82rem;
+  color: #475569; font-weight: 600; }
+@media (max-width: 640px) {  /* a phone: the question box in the first screen */
+  .bk-header { padding: 12px 14px; gap: 10px; }
+  .bk-header p { display: none; }
+  .bk-header h1 { font-size: 1.15rem; }
+  .bk-brand { flex-basis: auto; }
+  .bk-logo { width: 36px; height: 36px; }
+  #bk-toolbar > div:first-child { flex-basis: 100%; }
+  #bk-chat { height: min(520px, 50vh) !important; }
+  #bk-chat .examples { gap: 6px; }
+  .bk-placeholder h2 { display: none; }
+  .bk-placeholder p { margin: 0; font-size: .9rem; }
+  #bk-chat .example { padding: 8px 12px; }
+  #bk-ask { min-width: 64px !important; }
+  #bk-chat .options { padding: 0 12px 12px; }
+}
 #bk-chat button[aria-label="Clear"] { display: none; }
 #bk-input-row { background: #fff; border: 1px solid #dbe2ee; border-radius: 12px;
   padding: 8px; align-items: stretch; }
@@ -590,26 +624,36 @@ footer { opacity: .6; }
 #bk-sources-panel { max-height: 640px; overflow-y: auto; padding-right: 4px; }
 .bk-muted { color: #64748b; }
 #bk-eval-chart img { max-width: 960px; margin: 0 auto; display: block; }
-#bk-chat .options { justify-content: flex-start; gap: 8px; padding: 0 24px 12px; }
-#bk-chat .option { flex: 0 1 auto; border: 1px solid #bfd0f5 !important; background: #f3f7ff;
-  color: #1d4ed8; border-radius: 999px; padding: 6px 14px; font-size: .9rem; text-align: left; }
+#bk-chat .options { display: flex; flex-wrap: wrap; justify-content: flex-start; gap: 8px;
+  margin-left: 0; max-width: none; padding: 0 24px 12px; }
+#bk-chat .option { flex: 0 1 auto; width: auto; max-width: 100%; display: block;
+  border: 1px solid #bfd0f5 !important; background: #f3f7ff; color: #1d4ed8;
+  border-radius: 999px; padding: 6px 14px; font-size: .9rem; text-align: left; }
 #bk-chat .option:hover { background: #1d4ed8; color: #fff; }
 .gradio-container [id^="bk-"] :is(.virtual-row, .virtual-row *) { font-family: var(--font) !important; }
 """
 
-_COPY_JS = """(text) => {
-  if (!text) { return [text]; }
-  const fallback = () => {
-    const area = document.createElement('textarea');
-    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed';
-    area.style.opacity = '0'; document.body.appendChild(area); area.select();
-    try { document.execCommand('copy'); } finally { document.body.removeChild(area); }
-  };
+_COPY_JS = """async (text) => {
+  if (!text) { return ['empty']; }
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(text).catch(fallback);
-  } else { fallback(); }
-  return [text];
+    try { await navigator.clipboard.writeText(text); return ['copied']; } catch (e) { }
+  }
+  const area = document.createElement('textarea');
+  area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed';
+  area.style.opacity = '0'; document.body.appendChild(area); area.select();
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+  document.body.removeChild(area);
+  return [ok ? 'copied' : 'blocked'];
 }"""
+"""Copies in the browser and hands `_App.copied` the outcome: copied, empty or blocked."""
+
+_CHAT_TO_END = """() => {
+  const log = document.querySelector('#bk-chat .panel-wrap');
+  if (log) { log.scrollTop = log.scrollHeight; }
+}"""
+"""A question just sent shows with its answer even if the user had scrolled up the chat (to
+click a marker): Gradio follows a growing answer only when the chat is at its end."""
 
 _HEAD = """<script>
 document.addEventListener('click', function (event) {
@@ -653,8 +697,9 @@ def _patient_url_ok(url: str) -> bool:
         time.sleep(0.5)
 
 
-def launch(bot: Bot, settings: Settings) -> None:
-    """Serve the app on settings.host:settings.port until interrupted."""
+def launch(bot: Bot, settings: Settings, *, block: bool = True) -> gr.Blocks:
+    """Serve the app on settings.host:settings.port until interrupted (or, with
+    `block=False`, in the background: the caller stops it with `.close()`)."""
     from gradio import networking
 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -664,4 +709,7 @@ def launch(bot: Bot, settings: Settings) -> None:
     demo.launch(server_name=settings.host, server_port=settings.port, auth=_auth(settings.auth),
                 auth_message="Sign in to the BPO Knowledge Base.", footer_links=["api"],
                 max_file_size=f"{int(settings.max_file_mb)}mb", show_error=False,
-                theme=theme(), css=_CSS, head=_HEAD, quiet=False)
+                theme=theme(), css=_CSS, head=f"{_HEAD}<style>{render.HEAD_STYLE}</style>",
+                quiet=not block,
+                prevent_thread_lock=not block)
+    return demo

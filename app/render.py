@@ -3,8 +3,10 @@
 Everything that came from a document or a user is HTML-escaped here, so a guide containing
 `<script>` or a markdown image shows as text and never runs or loads anything. The only
 markup produced is our own: paragraphs, lists, tables, citation links `[n]` -> `#src-<turn>-<n>`
-and the sources panel with the supporting span in `<mark>`. Inputs are `Answer.to_dict()`
-dicts (what the UI keeps per turn); no UI library is imported.
+and the sources panel with the supporting span in `<mark>` (a passage's tables as tables,
+clipped at whole rows: `app.passages`). `suggestion_options` turns an answer's suggested
+questions into the chat's clickable chips. Inputs are `Answer.to_dict()` dicts (what the UI
+keeps per turn); no UI library is imported.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-__all__ = ["CSS", "answer_html", "error_html", "escape_text", "plain_text", "question_html",
-           "sources_html", "thinking_html"]
+from .passages import TABLE, TABLE_RULE, passage_html, plain_tables, quote_lines, table_cells
+
+__all__ = ["CSS", "HEAD_STYLE", "answer_html", "error_html", "escape_text", "plain_text",
+           "question_html", "sources_html", "suggestion_options", "thinking_html"]
 
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _BULLET = re.compile(r"^\s*[-•*]\s+(.*)$")
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+(.*)$")
-_TABLE = re.compile(r"^\s*\|.*\|\s*$")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _REFUSAL = re.compile(r"^\s*the guides don['’]t cover this\.?\s*", re.I)
-_CONTEXT = 420
-"""Characters of a passage shown on each side of the highlighted span."""
+_MAX_SUGGESTIONS = 3
 CSS = """
 .bk-answer p { margin: 0 0 .55em; } .bk-answer p:last-child { margin-bottom: 0; }
 .bk-answer ul, .bk-answer ol { margin: 0 0 .55em 1.1em; padding: 0; }
@@ -42,7 +43,6 @@ a.cite:hover { background: #1d4ed8; color: #fff !important; }
   padding: 4px 8px; }
 .bk-refusal { border-left: 4px solid #f59e0b; padding-left: 12px; }
 .bk-refusal-title { font-weight: 700; color: #92400e; font-size: 1.02em; }
-.bk-hint { color: #475569; font-size: .9em; }
 .bk-error p { color: #b91c1c; }
 .bk-thinking { color: #64748b; }
 .bk-caret { display: inline-block; width: 7px; height: 1em; margin-left: 3px;
@@ -57,7 +57,7 @@ a.cite:hover { background: #1d4ed8; color: #fff !important; }
   justify-content: space-between; align-items: baseline; list-style: none; }
 .bk-turn summary::-webkit-details-marker { display: none; }
 .bk-turn-q { font-weight: 600; color: #0f172a; font-size: .92rem; }
-.bk-turn-n { flex: none; font-size: .75rem; color: #64748b; }
+.bk-turn-n { flex: 0 1 auto; font-size: .75rem; color: #64748b; text-align: right; }
 .bk-src { border-top: 1px solid #eef2f7; padding: 10px 0 6px; border-radius: 8px;
   transition: background .4s; }
 .bk-src-head { display: flex; gap: 10px; align-items: flex-start; margin-bottom: 6px; }
@@ -68,10 +68,33 @@ a.cite:hover { background: #1d4ed8; color: #fff !important; }
 .bk-src-text { font-size: .86rem; line-height: 1.5; color: #334155; white-space: pre-wrap;
   background: #f8fafc; border-radius: 8px; padding: 8px 10px; }
 .bk-src-text mark { background: #fde68a; color: #111827; padding: 1px 0; border-radius: 2px; }
+.bk-table-wrap { overflow-x: auto; margin: 4px 0; width: 0; min-width: 100%; }
+.bk-src-table { white-space: normal; width: 100%; margin: 0; font-size: .8rem;
+  background: #fff; line-height: 1.4; }
+.bk-src-table thead th { text-align: left; font-weight: 600; color: #0f172a; }
+.bk-src-table tr.bk-hit td { background: #fef9c3; }
+.bk-src-table tr.bk-more td { color: #64748b; font-style: italic; text-align: center;
+  background: #f8fafc; padding: 2px 8px; }
 .bk-src-doc { font-size: .74rem; color: #94a3b8; margin-top: 4px; }
 .bk-flash { background: #e8efff; }
 """
 """The stylesheet for the classes this module's HTML uses (the UI adds it to its page)."""
+_STACKED = """
+  {t} {{ border: 0 !important; }}
+  {t} thead {{ display: none !important; }}
+  {t}, {t} tbody, {t} tr, {t} td {{ display: block !important; }}
+  {t} tr {{ border: 1px solid #dbe2ee; border-radius: 6px; margin-bottom: 4px; padding: 3px 0; }}
+  {t} td {{ border: none !important; padding: 1px 8px !important; }}
+  {t} td[data-label]::before {{ content: attr(data-label) ": "; font-weight: 600; color: #475569; }}
+"""
+HEAD_STYLE = (
+    ".bk-sources { container-type: inline-size; }\n"
+    "@container (max-width: 380px) {" + _STACKED.format(t=".bk-src-table") + "}\n"
+    "@container (max-width: 600px) {" + _STACKED.format(t=".bk-src-table.bk-wide") + "}\n")
+"""CSS for the page's `<style>` in its head, not the Gradio stylesheet (whose processing drops
+container queries): a table too wide for the sources panel - any table in a phone's, one of
+`passages.WIDE` columns or more in a desktop's - shows each row under the other, each value
+after its column name."""
 
 
 def escape_text(text: object) -> str:
@@ -95,10 +118,6 @@ def _inline(text: str, turn: int, known: set[int] | None) -> str:
         pos = m.end()
     out.append(_esc(text[pos:]))
     return "".join(out)
-
-
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
 def _blocks(text: str, turn: int, known: set[int] | None) -> str:
@@ -125,33 +144,34 @@ def _blocks(text: str, turn: int, known: set[int] | None) -> str:
                 html.append(f"<{tag}>{''.join(items)}</{tag}>")
                 break
         else:
-            if _TABLE.match(line):
+            if TABLE.match(line):
                 rows: list[str] = []
-                while i < len(lines) and (_TABLE.match(lines[i]) or _TABLE_RULE.match(lines[i])):
-                    if not _TABLE_RULE.match(lines[i]):
+                while i < len(lines) and (TABLE.match(lines[i]) or TABLE_RULE.match(lines[i])):
+                    if not TABLE_RULE.match(lines[i]):
                         head = not rows and i + 1 < len(lines) and bool(
-                            _TABLE_RULE.match(lines[i + 1]))
+                            TABLE_RULE.match(lines[i + 1]))
                         cell = "th" if head else "td"
                         rows.append("<tr>" + "".join(
                             f"<{cell}>{_inline(c, turn, known)}</{cell}>"
-                            for c in _cells(lines[i])) + "</tr>")
+                            for c in table_cells(lines[i])) + "</tr>")
                     i += 1
                 html.append(f'<table class="bk-table">{"".join(rows)}</table>')
             else:
                 para = []
                 while (i < len(lines) and lines[i].strip() and not _BULLET.match(lines[i])
-                       and not _NUMBERED.match(lines[i]) and not _TABLE.match(lines[i])):
+                       and not _NUMBERED.match(lines[i]) and not TABLE.match(lines[i])):
                     para.append(_inline(lines[i].strip(), turn, known))
                     i += 1
                 html.append(f"<p>{'<br>'.join(para)}</p>")
     return "".join(html)
 
 
-def _same(a: str, b: str) -> bool:
-    def norm(s: str) -> str:
-        return re.sub(r"[^\w]+", " ", s.lower()).strip()
+def _norm(s: str) -> str:
+    return re.sub(r"[^\w]+", " ", s.lower()).strip()
 
-    return norm(a) == norm(b)
+
+def _same(a: str, b: str) -> bool:
+    return _norm(a) == _norm(b)
 
 
 def answer_html(answer: Mapping[str, Any] | None, turn: int, text: str | None = None) -> str:
@@ -171,8 +191,6 @@ def answer_html(answer: Mapping[str, Any] | None, turn: int, text: str | None = 
                      '<p class="bk-refusal-title">The guides don&#x27;t cover this</p>')
         if rest:
             parts.append(_blocks(rest, turn, set()))
-        if answer.get("suggestions"):
-            parts.append('<p class="bk-hint">Try one of these questions instead:</p>')
     else:
         parts.append('<div class="bk-answer">')
         parts.append(_blocks(str(answer.get("answer", "")), turn, known))
@@ -183,6 +201,22 @@ def answer_html(answer: Mapping[str, Any] | None, turn: int, text: str | None = 
         parts.append(f'<p class="bk-notice">{_esc(answer["notice"])}</p>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def suggestion_options(answer: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """The follow-up questions to offer as clickable chips under an answer (a refusal's
+    covered questions, or an answer's next questions): Gradio chat-message options, at most
+    three, without repeats or the question just asked."""
+    if not answer:
+        return []
+    seen = {_norm(str(answer.get("question", "")))}
+    out = []
+    for s in answer.get("suggestions") or []:
+        text = " ".join(str(s).split())
+        if text and _norm(text) not in seen:
+            seen.add(_norm(text))
+            out.append({"label": text, "value": text})
+    return out[:_MAX_SUGGESTIONS]
 
 
 def question_html(question: str) -> str:
@@ -201,19 +235,8 @@ def error_html(message: str) -> str:
     return f'<div class="bk-answer bk-error"><p>{_esc(message)}</p></div>'
 
 
-def _passage(c: Mapping[str, Any], clip_at: int = 2 * _CONTEXT) -> str:
-    text = str(c.get("text", ""))
-    start, end = c.get("start"), c.get("end")
-    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= len(text):
-        clip = text[:clip_at]
-        return _esc(clip) + ("…" if len(text) > len(clip) else "")
-    a = max(0, start - _CONTEXT)
-    b = min(len(text), end + _CONTEXT)
-    return ("…" if a > 0 else "") + _esc(text[a:start]) + "<mark>" + _esc(text[start:end]) + \
-        "</mark>" + _esc(text[end:b]) + ("…" if b < len(text) else "")
-
-
-def _card(c: Mapping[str, Any], turn: int, sources: Mapping[str, str], clip_at: int) -> str:
+def _card(c: Mapping[str, Any], turn: int, sources: Mapping[str, str], clip_at: int | None
+          ) -> str:
     n = int(c.get("marker", 0))
     doc = str(c.get("doc", ""))
     origin = sources.get(doc, "")
@@ -225,7 +248,7 @@ def _card(c: Mapping[str, Any], turn: int, sources: Mapping[str, str], clip_at: 
             f'<div class="bk-src-head"><span class="bk-src-n">{n}</span><div>'
             f'<div class="bk-src-title">{_esc(c.get("title") or doc)}</div>'
             + (f'<div class="bk-src-section">{_esc(section)}</div>' if section else "")
-            + f'</div></div><div class="bk-src-text">{_passage(c, clip_at)}</div>'
+            + f'</div></div><div class="bk-src-text">{passage_html(c, clip_at)}</div>'
             f'<div class="bk-src-doc">{meta}</div></div>')
 
 
@@ -253,7 +276,7 @@ def sources_html(turns: Sequence[Mapping[str, Any] | None],
                      f'{" open" if turn == latest else ""}><summary>'
                      f'<span class="bk-turn-q">{_esc(ans.get("question", ""))}</span>'
                      f'<span class="bk-turn-n">{label}</span></summary>')
-        clip_at = 300 if ans.get("abstained") else 2 * _CONTEXT
+        clip_at = 300 if ans.get("abstained") else None
         parts.extend(_card(c, turn, sources, clip_at) for c in cites)
         parts.append("</details>")
     parts.append("</div>")
@@ -261,10 +284,11 @@ def sources_html(turns: Sequence[Mapping[str, Any] | None],
 
 
 def plain_text(answer: Mapping[str, Any]) -> str:
-    """The answer with its sources as plain text (what the copy button puts on the clipboard)."""
-    lines = [str(answer.get("answer", "")).strip()]
+    """The answer with its sources as plain text (what the copy button puts on the clipboard):
+    tables as one line per row, a refusal's suggested questions, each source with its quote."""
+    lines = [plain_tables(str(answer.get("answer", ""))).strip()]
     cites = list(answer.get("citations") or [])
-    if answer.get("suggestions"):
+    if answer.get("abstained") and answer.get("suggestions"):
         lines += ["", "You could ask:"] + [f"- {s}" for s in answer["suggestions"]]
     if cites:
         lines += ["", "Closest passages:" if answer.get("abstained") else "Sources:"]
@@ -274,8 +298,6 @@ def plain_text(answer: Mapping[str, Any]) -> str:
                 head += f" - {c['section']}"
             lines.append(head)
             text, start, end = str(c.get("text", "")), c.get("start"), c.get("end")
-            quote = text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
-            quote = " ".join(quote.split())
-            if quote:
-                lines.append(f'    "{quote[:400]}{"…" if len(quote) > 400 else ""}"')
+            if isinstance(start, int) and isinstance(end, int) and start < end:
+                lines += [f"    {q}" for q in quote_lines(text, start, end)]
     return "\n".join(lines)

@@ -72,8 +72,34 @@ def test_refusal_has_a_clear_heading_and_no_citation_links() -> None:
                   abstained=True, suggestions=["What does BPO cost?"])
     html = render.answer_html(ans, 1)
     assert "bk-refusal-title" in html and "The guides don&#x27;t cover this" in html
-    assert "class=\"cite\"" not in html and "Try one of these questions" in html
+    assert "class=\"cite\"" not in html
     assert "Closest passages" in render.sources_html([ans])
+    assert render.suggestion_options(ans) == [{"label": "What does BPO cost?",
+                                               "value": "What does BPO cost?"}]
+
+
+def test_an_answer_with_suggestions_offers_them_as_chips() -> None:
+    ans = _answer(suggestions=["How much does offshore BPO cost?", "  What are the risks of\n"
+                               "outsourcing?", "how much does offshore BPO cost", "What is BPO?",
+                               "Is KPO the same as LPO?", "Which BPO model suits a startup?"])
+    labels = [o["label"] for o in render.suggestion_options(ans)]
+    # repeats and the question just asked are left out; at most three, in the bot's order
+    assert labels == ["How much does offshore BPO cost?", "What are the risks of outsourcing?",
+                      "Is KPO the same as LPO?"]
+    assert all(o["value"] == o["label"] for o in render.suggestion_options(ans))
+
+
+@pytest.mark.parametrize("answer", [None, _answer(), _answer(suggestions=["", "  "])])
+def test_no_chips_without_suggestions(answer: dict[str, Any] | None) -> None:
+    assert render.suggestion_options(answer) == []
+
+
+def test_plain_text_keeps_a_refusals_suggestions_but_not_an_answers() -> None:
+    answered = render.plain_text(_answer(suggestions=["What does BPO cost?"]))
+    assert "What does BPO cost?" not in answered
+    refused = render.plain_text(_answer("The guides don't cover this.", abstained=True,
+                                        suggestions=["What does BPO cost?"]))
+    assert "You could ask:\n- What does BPO cost?" in refused
 
 
 def test_plain_text_has_answer_and_numbered_sources() -> None:
@@ -86,3 +112,87 @@ def test_plain_text_has_answer_and_numbered_sources() -> None:
 @pytest.mark.parametrize("turns", [[], [None]])
 def test_empty_sources_panel_explains_itself(turns: list[Any]) -> None:
     assert "No sources yet" in render.sources_html(turns)
+
+
+RISKS = ("Intro before the table.\n"
+         "| Risk | Why it happens | Mitigation |\n|---|---|---|\n"
+         + "".join(f"| Risk {i} | Reason {i} {'x' * 150} | Fix {i} |\n" for i in range(10))
+         + "A closing sentence after the table.")
+
+
+def _table_cite(start: int | None, end: int | None) -> dict[str, Any]:
+    return {"marker": 1, "doc": "g.txt", "title": "Guide", "section": "Risks", "text": RISKS,
+            "start": start, "end": end, "score": 1.0}
+
+
+def _row_span(i: int, last: int | None = None) -> tuple[int, int]:
+    start = RISKS.index(f"| Risk {i} |")
+    return start, RISKS.index("\n", RISKS.index(f"| Risk {last if last is not None else i} |"))
+
+
+def test_table_passage_renders_as_a_table_with_its_header() -> None:
+    start, end = _row_span(0)
+    panel = render.sources_html([_answer(citations=[_table_cite(start, end)])])
+    assert ("<thead><tr><th>Risk</th><th>Why it happens</th><th>Mitigation</th></tr></thead>"
+            in panel)
+    assert ('<tr class="bk-hit"><td data-label="Risk"><mark>Risk 0</mark></td>'
+            '<td data-label="Why it happens"><mark>Reason 0 ') in panel
+    assert "| Risk" not in panel and "|---|" not in panel
+
+
+def test_clipped_table_keeps_its_header_and_drops_whole_rows() -> None:
+    start, end = _row_span(7, 8)  # deep in the table: the header is far before the window
+    panel = render.sources_html([_answer(citations=[_table_cite(start, end)])])
+    assert "<th>Why it happens</th>" in panel and "<th>Mitigation</th>" in panel
+    assert [f"Risk {i}" for i in (7, 8)] == [
+        r for r in (f"Risk {i}" for i in range(10)) if f"<mark>{r}</mark></td>" in panel]
+    shown = [i for i in range(10) if f">Risk {i}<" in panel]
+    assert shown == list(range(shown[0], shown[-1] + 1)) and 0 not in shown  # whole rows, in order
+    assert f"⋯ {shown[0]} more rows" in panel
+    assert "Intro before" not in panel and "…t happens" not in panel
+    for i in shown:  # every shown row is complete
+        assert f'"Mitigation">Fix {i}</td>' in panel or f"<mark>Fix {i}</mark></td>" in panel
+
+
+def test_table_passage_without_a_span_shows_its_header_and_first_rows() -> None:
+    panel = render.sources_html([_answer(abstained=True, citations=[_table_cite(None, None)])])
+    assert "Intro before the table." in panel and "<th>Risk</th>" in panel
+    assert '<td data-label="Risk">Risk 0</td>' in panel and "more rows</td>" in panel
+    assert "<mark>" not in panel
+
+
+def test_clipped_text_ends_on_whole_words() -> None:
+    text = " ".join(f"word{i}" for i in range(300)) + " The cited sentence. " + " ".join(
+        f"tail{i}" for i in range(300))
+    start = text.index("The cited")
+    html = render.sources_html([_answer(citations=[{**_table_cite(0, 0), "text": text,
+                                                    "start": start, "end": start + 19}])])
+    body = html.split('<div class="bk-src-text">', 1)[1].split("</div>", 1)[0]
+    assert body.startswith("…word") and body.endswith("…")
+    assert all(w.startswith(("word", "tail", "The", "cited", "sentence", "…", "<mark>"))
+               for w in body.strip("…").split()), body
+    assert "<mark>The cited sentence.</mark>" in body
+
+
+def test_plain_text_quotes_cited_table_rows_with_their_column_names() -> None:
+    start, end = _row_span(2, 3)
+    text = render.plain_text(_answer("Risk 2 — Fix 2 [1].", citations=[_table_cite(start, end)]))
+    assert "[1] Guide - Risks\n    - Risk 2 — Why it happens: Reason 2 " in text
+    assert "; Mitigation: Fix 2\n    - Risk 3 — Why it happens: Reason 3" in text
+    assert "|" not in text
+
+
+def test_plain_text_turns_a_table_in_the_answer_into_lines() -> None:
+    answer = "Models:\n| Model | Cost |\n|---|---|\n| Offshore | $8 [1] |\n| Onshore | $40 [2] |"
+    text = render.plain_text(_answer(answer))
+    assert text.startswith("Models:\nOffshore — Cost: $8 [1]\nOnshore — Cost: $40 [2]\n")
+
+
+def test_a_table_of_four_or_more_columns_is_marked_wide() -> None:
+    wide = "| A | B | C | D |\n|---|---|---|---|\n| 1 | 2 | 3 | 4 |"
+    narrow = "| A | B | C |\n|---|---|---|\n| 1 | 2 | 3 |"
+    for text, want in ((wide, True), (narrow, False)):
+        cite = {**_table_cite(None, None), "text": text}
+        panel = render.sources_html([_answer(abstained=True, citations=[cite])])
+        assert ('class="bk-table bk-src-table bk-wide"' in panel) is want
+    assert ".bk-src-table.bk-wide td[data-label]::before" in render.HEAD_STYLE

@@ -1,5 +1,6 @@
 """The Ask tab in a real browser against a real `bpo-kb serve`: answers with linked sources,
-examples, follow-ups, refusals, feedback into SQLite, and a hostile document kept inert."""
+tables in the sources panel, examples, follow-ups, refusals, feedback into SQLite with a
+toast for each rating and copy, and a hostile document kept inert."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def _rows(server: Server) -> list[Any]:
     from app.feedback import FeedbackStore
 
     return FeedbackStore(server.feedback_db).items()
+
+
+def _toast(page: Any, text: str) -> Any:
+    """A visible Gradio toast (gr.Info / gr.Warning) containing `text`."""
+    return page.locator(".toast-body").filter(has_text=text).first
 
 
 def _wait_for(predicate: Any, timeout: float = 10.0) -> Any:
@@ -60,10 +66,41 @@ def test_answer_streams_with_marker_linked_to_highlighted_passage(app: Page) -> 
     assert box and panel and box["y"] < panel["y"] + panel["height"], "marker did not scroll"
 
     page.click("#bk-copy")
+    _toast(page, "Copied the answer and its sources").wait_for()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("BPO") or "BPM" in copied.split("\n")[0]
     assert "\nSources:\n[1] " in copied and "<" not in copied
     app.screenshot("answer-with-sources")
+
+
+def test_copy_before_any_answer_says_there_is_nothing_to_copy(app: Page) -> None:
+    page = app.open()
+    page.evaluate("navigator.clipboard.writeText('left alone')")
+    page.click("#bk-copy")
+    _toast(page, "Nothing to copy yet").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == "left alone"
+    app.screenshot("nothing-to-copy")
+
+
+def test_table_passage_shows_as_a_table_with_its_header_and_cited_row(app: Page) -> None:
+    page = app.open()
+    app.ask("What is the industry benchmark for first contact resolution?")
+    table = page.locator("#bk-sources-panel details[open] table.bk-src-table").first
+    table.wait_for()
+    headers = table.locator("thead th").all_text_contents()
+    assert len(headers) >= 2 and all(h.strip() for h in headers), headers
+    cited = table.locator("tr.bk-hit")
+    assert cited.count() >= 1
+    for row in cited.all():  # every cell of a cited row is highlighted
+        assert row.locator("mark").count() == row.locator("td").count() == len(headers)
+    assert "|---" not in page.locator("#bk-sources-panel").inner_text()
+    page.click("#bk-copy")
+    _toast(page, "Copied the answer and its sources").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    quoted = [ln.strip() for ln in copied.split("\nSources:\n", 1)[1].splitlines()
+              if ln.startswith("    - ")]  # a cited table row, one per line
+    assert quoted and all(f"{headers[1]}: " in ln and " | " not in ln for ln in quoted), copied
+    app.screenshot("table-passage")
 
 
 def test_clicking_an_example_asks_it(app: Page) -> None:
@@ -73,6 +110,17 @@ def test_clicking_an_example_asks_it(app: Page) -> None:
     assert "Is KPO the same as LPO?" in page.locator("#bk-chat").inner_text()
     assert page.locator("#bk-sources-panel .bk-src").count() >= 1
     app.screenshot("example-clicked")
+
+
+def test_a_new_question_scrolls_the_chat_to_its_answer(app: Page) -> None:
+    page = app.open()
+    app.ask("How do BPO providers charge?")
+    log = page.locator("#bk-chat .panel-wrap")
+    log.evaluate("e => e.scrollTop = 0")  # scrolled up, e.g. to click a marker
+    app.ask("What does BPO stand for?")
+    page.wait_for_timeout(500)
+    below = log.evaluate("e => e.scrollHeight - e.clientHeight - e.scrollTop")
+    assert below <= 2, f"the new answer is {below} px below the visible part of the chat"
 
 
 def test_follow_up_shows_the_retrieval_query_it_used(app: Page) -> None:
@@ -112,6 +160,7 @@ def test_thumbs_up_and_down_with_reason_are_stored(app: Page, ui_server: Server)
     liked_q = "What does BPO stand for?"
     app.ask(liked_q)
     page.locator("#bk-chat button[aria-label='Like']").last.click()
+    _toast(page, "your rating was saved: helpful").wait_for()
     liked = _wait_for(lambda: [r for r in _rows(ui_server) if r.question == liked_q])
     assert liked and liked[-1].rating == 1 and liked[-1].citations
 
@@ -119,10 +168,12 @@ def test_thumbs_up_and_down_with_reason_are_stored(app: Page, ui_server: Server)
     app.ask(disliked_q)
     page.locator("#bk-chat button[aria-label='Dislike']").last.click()
     page.wait_for_selector("#bk-reason textarea", state="visible")
+    _toast(page, "your rating was saved: not helpful").wait_for()
     app.screenshot("dislike-reason")
     page.fill("#bk-reason textarea", "It should list payroll first")
     page.click("#bk-reason-send")
     page.wait_for_selector("#bk-reason textarea", state="hidden")
+    _toast(page, "Your note will help").wait_for()
     row = _wait_for(lambda: [r for r in _rows(ui_server)
                              if r.question == disliked_q and r.reason])
     assert row and row[-1].rating == -1 and row[-1].reason == "It should list payroll first"
