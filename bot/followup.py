@@ -89,7 +89,7 @@ def enumerated(answer: str) -> list[str]:
     if len(bullets) >= 2:
         out = []
         for b in bullets:
-            label = re.split(r":\s|\s[-\u2013\u2014]\s", b, maxsplit=1)[0].strip()
+            label = re.split(r":\s|\s[-\u2013\u2014]\s|\.\s", b, maxsplit=1)[0].strip(" .")
             out.append(label if len(label.split()) <= 8 else
                        re.split(r"[.;,]\s", b, maxsplit=1)[0].strip())
         return out

@@ -252,7 +252,8 @@ class Reader:
         rules")."""
 
     def read(self, asked: str, history: Sequence[Turn] = ()) -> Question:
-        text = self.english.read_short_forms(normalize(asked))
+        # the end punctuation never moves anything: every question ends with one "?"
+        text = re.sub(r"[\s?!.]+$", "", self.english.read_short_forms(normalize(asked))) + "?"
         corrections: tuple[tuple[str, str], ...] = ()
         if self.speller is not None:
             text, corrections = self.speller.correct(text)

@@ -85,6 +85,8 @@ def suggest(gen: Generation, around: Sequence[Chunk], asked: str = "",
         q = as_question(topic) if include_own else ""
         if q and q.lower() not in skip and q not in out:
             out.append(q)
+    if len(out) >= MAX_SUGGESTIONS:
+        return out[:MAX_SUGGESTIONS]
     for c in around:
         for d in (1, -1, 2, -2):
             i = c.ordinal + d

@@ -50,7 +50,7 @@ __all__ = ["CHUNKER_VERSION", "IngestReport", "Progress", "embed_cached", "index
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 9
+CHUNKER_VERSION = 10
 """Bumped when chunking or unit splitting changes: the next ingest (which `ask`/`serve` run
 when the index is older) re-chunks everything and embeds what changed."""
 

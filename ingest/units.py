@@ -116,9 +116,9 @@ def units_of(chunk: Chunk) -> tuple[Unit, ...]:
         if not _BULLET.match(line):
             contents = stripped.endswith(":") and Signals.default().about_the_document(stripped)
         if kind in ("heading", "question"):
-            context = stripped.rstrip("\u25be\u25bc ")
+            context = re.sub(r"^#{1,6}\s+", "", stripped).rstrip("\u25be\u25bc ")
             pending_label = re.sub(r"^(?:\d{1,2}[.)]|#\d{1,2})\s+", "", context) \
-                if kind == "heading" else ""
+                if kind == "heading" and not context.endswith("?") else ""
             continue
         if stripped.endswith(":") and len(stripped.split()) <= 14:
             continue  # a list intro such as "Examples include:"

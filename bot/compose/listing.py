@@ -47,6 +47,9 @@ Neighbour = Callable[[Chunk, int], "Chunk | None"]
 
 LIST_WORD_BUDGET = 120
 MIN_ITEMS = 2
+COMPETITIVE = 0.7
+"""A list answers only when it holds the best unit, or its best item scores at least this
+share of the best unit."""
 TOP_UNITS = 6
 """How many of the best units `share_top` looks at."""
 MODEL_PATH = Path(__file__).resolve().parent.parent / "list.json"
@@ -235,7 +238,13 @@ def choose_list(q: Question, ranked: Sequence[Candidate], vocab: Vocabulary,
         p = model.probability(list_features(g, q, ranked, vocab, faq))
         if p > best[0]:
             best = (p, g)
-    return best[1] if best[0] >= model.threshold else None
+    g = best[1]
+    if g is None or best[0] < model.threshold:
+        return None
+    top = max(c.score for c in g.units())
+    if id(ranked[0]) not in {id(c) for c in g.units()} and top < COMPETITIVE * ranked[0].score:
+        return None  # a unit outside every list answers better
+    return g
 
 
 def whole_lists(ranked: Sequence[Candidate], neighbour: Neighbour | None

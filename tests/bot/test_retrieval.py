@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from bot import HybridRetriever
-from bot.query import expand_query
 from bpo_kb import Settings
 from ingest.text import stems
 
@@ -27,7 +26,7 @@ def is_bpm_passage(text: str) -> bool:
 @pytest.fixture(scope="module")
 def retriever(bot, corpus_settings: Settings) -> HybridRetriever:  # type: ignore[no-untyped-def]
     return HybridRetriever(bot.generation, corpus_settings.embedder,
-                           candidates=corpus_settings.candidates)
+                           candidates=corpus_settings.candidates, vocab=bot.vocab)
 
 
 def test_bpm_question_retrieves_the_bpo_bpm_passage(retriever: HybridRetriever) -> None:
@@ -37,17 +36,21 @@ def test_bpm_question_retrieves_the_bpo_bpm_passage(retriever: HybridRetriever) 
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def test_hits_come_from_the_dense_and_lexical_candidates(retriever: HybridRetriever) -> None:
+def test_hits_come_from_the_dense_and_lexical_candidates(bot, retriever: HybridRetriever  # type: ignore[no-untyped-def]
+                                                         ) -> None:
+    from bot.retrieval import dense_text
+
     gen = retriever.gen
     for question in (BPM_QUESTION, "How much does offshore customer support cost per hour?",
-                     "What is KPO?"):
-        query = expand_query(question)
-        dense = {cid for cid, _ in gen.store.query(retriever.embedder.embed_query(query),
-                                                   retriever.candidates)}
-        lex = gen.lexical.scores(stems(query))
+                     "Why would a company pick nearshore?"):
+        q = bot.read(question)
+        dense = {cid for cid, _ in gen.store.query(
+            retriever.embedder.embed_query(dense_text(q.query, gen.lexical.df_ratio)),
+            retriever.candidates)}
+        lex = gen.lexical.scores(stems(q.query))
         top_lex = {gen.chunks[int(i)].chunk_id
                    for i in np.argsort(-lex)[:retriever.candidates] if lex[i] > 0}
-        hits = retriever.search(question, k=10)
+        hits = retriever.search(q, k=10)
         assert len(hits) == 10
         for h in hits:
             assert h.chunk.chunk_id in dense | top_lex
@@ -80,46 +83,3 @@ def test_question_with_no_known_words_still_returns_dense_hits(
     hits = retriever.search("zxqv wprt", k=3)
     assert len(hits) == 3
     assert all(h.lexical == 0.0 for h in hits)
-
-
-@pytest.mark.parametrize(("question", "added"), [
-    ("We're a 12-person company. Does BPO make sense for us?", "small business SME"),
-    ("Which would you suggest for a five-person startup?", "small business SME"),
-    ("We have a 2,000-employee operation; is a GCC better?", "enterprise"),
-])
-def test_company_size_is_searched_in_the_guides_terms(question: str, added: str) -> None:
-    assert added in expand_query(question)
-
-
-def test_a_mid_sized_headcount_adds_no_size_words() -> None:
-    q = expand_query("We run a 200-person contact centre")
-    assert "small business" not in q and "enterprise" not in q
-
-
-@pytest.mark.parametrize(("answer", "question", "resolved"), [
-    ("Mainly FTE (dedicated headcount), time & materials, outcome-based pricing, and hybrids.",
-     "What's the downside of the second one?", "What's the downside of time & materials?"),
-    ("The big ones are data security, hidden costs, vendor lock-in and quality drift.",
-     "how do we guard against the last one?", "how do we guard against quality drift?"),
-    ("Teleperformance and Concentrix are the two largest CX outsourcers.",
-     "Where is the second one based?", "Where is Concentrix based?"),
-    ("- Lower cost: fees replace salaries. [1]\n- Focus on core work. Hours return. [1]",
-     "tell me more about the first one", "tell me more about Lower cost"),
-])
-def test_ordinal_follow_up_points_into_the_previous_answers_list(
-        answer: str, question: str, resolved: str) -> None:
-    from bot.query import Turn, resolve_ordinal
-
-    history = [Turn("user", "an earlier question"), Turn("assistant", answer)]
-    assert resolve_ordinal(question, history) == resolved
-
-
-@pytest.mark.parametrize("question", [
-    "ok and for first contact resolution?",  # 'first' qualifies a noun, it points nowhere
-    "What's the second biggest hub?",
-])
-def test_ordinal_that_names_something_else_is_left_alone(question: str) -> None:
-    from bot.query import Turn, resolve_ordinal
-
-    history = [Turn("user", "x"), Turn("assistant", "India, the Philippines and Mexico.")]
-    assert resolve_ordinal(question, history) == question

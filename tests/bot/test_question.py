@@ -1,0 +1,141 @@
+"""The question, parsed once: shape, figures, spelling, short forms, follow-ups, vocabulary.
+
+Pure parsing - no index - except where the index's own words are the dictionary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.figures import asked_about, asked_kinds, figures_in, values_in
+from bot.followup import Turn, enumerated, resolve
+from bot.question import English, Reader, shape_of
+from bot.spelling import Speller
+from bot.vocab import Vocabulary
+from bpo_kb import ConfigError
+
+
+@pytest.mark.parametrize(("question", "shape"), [
+    ("What is the difference between BPO and BPM?", "comparison"),
+    ("is KPO the same as LPO?", "comparison"),
+    ("Why pick nearshore over offshore?", "comparison"),
+    ("What are the risks of outsourcing?", "list"),
+    ("walk me through how an engagement runs, start to finish", "list"),
+    ("give me a checklist for vetting a vendor", "list"),
+    ("How do we choose a provider?", "list"),
+    ("what is BPO in plain english?", "definition"),
+    ("What does ITES stand for and what's in it?", "definition"),
+    ("What are GCCs?", "definition"),
+    ("How much does offshore support cost per hour?", "figure"),
+    ("How much annual leave do employees get?", "figure"),
+    ("Is BPO really just about cutting costs?", "yesno"),
+    ("What's the refund window in our returns policy?", "other"),  # a fact, not a definition
+    ("Who is the current CEO of Teleperformance?", "other"),
+])
+def test_question_shape_comes_from_general_english_forms(question: str, shape: str) -> None:
+    assert shape_of(question)[0] == shape
+
+
+def test_comparison_sides_are_the_things_compared() -> None:
+    assert shape_of("With a VA vs a BPO, who actually manages the work?")[1] == ("VA", "BPO")
+    assert shape_of("How does hiring a virtual assistant compare with a BPO?")[1] == \
+        ("virtual assistant", "BPO")
+
+
+@pytest.mark.parametrize(("question", "kinds"), [
+    ("How much does it cost per hour?", {"money"}),
+    ("How much annual leave do employees get?", {"number"}),  # any figure, not money
+    ("how many people work in BPO in India?", {"count"}),
+    ("How long does a transition take?", {"duration"}),
+    ("What is the attrition rate?", {"percent"}),
+    ("When was the LGPD enacted?", {"year"}),
+    ("What pricing models are there?", set()),  # names a kind of pricing, asks no price
+    ("Which hidden costs inflate a budget?", set()),
+])
+def test_one_figure_parser_reads_what_a_question_asks(question: str, kinds: set[str]) -> None:
+    assert asked_kinds(question) == frozenset(kinds)
+
+
+def test_figures_are_found_by_kind_and_value() -> None:
+    kinds = [(f.kind, f.value, f.high) for f in figures_in("typically $8-25/hour; 1.7M staff; "
+                                                           "12–15% CAGR; 3-6 months; in 2023")]
+    assert kinds == [("money", 8.0, 25.0), ("count", 1.7, None), ("percent", 12.0, 15.0),
+                     ("duration", 3.0, 6.0), ("year", 2023.0, None)]
+    assert 1_700_000.0 in values_in("1.7 million employees")
+    assert asked_about("How many employees does Accenture have?") == ("employees",)
+    assert asked_about("What's the going rate per invoice?") == ()
+
+
+def test_spelling_is_corrected_against_the_documents_own_words() -> None:
+    sp = Speller({"recruitment": 5, "nearshore": 9, "hipaa": 3, "pricing": 7})
+    text, fixes = sp.correct("what is recuitment process outsourcing and HIPPA, pricng?")
+    assert text == "what is recruitment process outsourcing and HIPAA, pricing?"
+    assert ("recuitment", "recruitment") in fixes
+    # English words and short words are left alone, even when the documents lack them
+    assert sp.correct("severance for the ceo")[1] == ()
+
+
+def test_chat_short_forms_are_read_as_words() -> None:
+    e = English.default()
+    assert e.read_short_forms("how many ppl work there, pls") == \
+        "how many people work there, please"
+    assert "plain english" not in e.without_style("What is BPO in plain English?").lower()
+
+
+def _h(*texts: str) -> list[Turn]:
+    return [Turn("user" if i % 2 == 0 else "assistant", t) for i, t in enumerate(texts)]
+
+
+def _similar(text: str, candidates: list[str]) -> list[float]:
+    """A stand-in for the embedder: a shared 'shore' or 'cost' makes two texts similar."""
+    return [0.9 if text.endswith("shore") and c.endswith("shore") else 0.1 for c in candidates]
+
+
+def test_new_focus_takes_the_place_of_the_part_of_the_last_question_it_is_like() -> None:
+    r = resolve("and what about nearshore?", _h("What does offshore BPO cost?",
+                                                "Offshore costs $8-$25 per hour [1]."), _similar)
+    assert r.follow_up and r.text == "What does nearshore BPO cost?"
+
+
+def test_pointer_into_the_last_answers_list_is_replaced_by_the_item() -> None:
+    history = _h("what pricing models are there?",
+                 "- Per hour / FTE: a monthly rate [1]\n- Time & materials: actual hours [2]\n"
+                 "- Outcome-based: fees tied to results [2]")
+    assert "Time & materials" in resolve("whats the catch with the second one?", history).text
+    lock = _h("what are the main risks?", "Data security, hidden costs, vendor lock-in and "
+                                          "quality drift.")
+    assert "vendor lock-in" in resolve("ok how do i avoid the lock-in one", lock).text
+    assert enumerated("- Lower cost: fees replace salaries. [1]\n- Focus. Hours return. [1]") \
+        == ["Lower cost", "Focus"]
+
+
+def test_only_the_last_turn_is_used_and_standalone_questions_stay_as_they_are() -> None:
+    history = _h("How big is the Philippine BPO industry?", "1.7M employees [1].",
+                 "What are the types of BPO?", "Onshore, nearshore and offshore [1].")
+    r = resolve("which of those is cheapest?", history)
+    assert "philippin" not in r.text.lower() and "nearshore" in r.text.lower()
+    assert resolve("What is KPO?", history).text == "What is KPO?"
+
+
+def test_reader_works_with_no_vocabulary_and_with_one(tmp_path: Path) -> None:
+    empty = Reader(Vocabulary.empty(), None, lambda s: 1.0)
+    assert empty.read("What is KPO?").query == "What is KPO?"
+    vocab_file = tmp_path / "vocab.toml"
+    vocab_file.write_text('[acronyms]\nkpo = "knowledge process outsourcing"\n'
+                          '[synonyms]\ngroups = [["cost", "price"]]\n', encoding="utf-8")
+    vocab = Vocabulary.load(vocab_file)
+    q = Reader(vocab, None, lambda s: 1.0).read("What is KPO?")
+    assert "knowledge process outsourcing" in q.query
+    assert "price" in vocab.widen({"cost"})
+    # "it" is an acronym only in capitals
+    vocab_it = Vocabulary({"it": "information technology"})
+    assert vocab_it.expansions_in("is it worth it?") == []
+    assert vocab_it.expansions_in("What does IT outsourcing cover?") == ["information technology"]
+
+
+def test_broken_vocabulary_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "vocab.toml"
+    bad.write_text("[acronyms\nkpo = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="Cannot read the vocabulary file"):
+        Vocabulary.load(bad)
