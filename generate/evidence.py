@@ -1,7 +1,7 @@
 """The hard checks of claim verification: what a passage must contain for a claim to hold.
 
-- figures: every number of the claim appears in the passage, compared by value
-  ($8-$25 = 8-25; $1.7M = 1.7 million = 1,700,000; a scale word must match);
+- figures: every figure of the claim (bot/figures.py finds them) appears in the passage,
+  compared by value ($8-$25 = 8-25; $1.7M = 1.7 million = 1,700,000; a scale word must match);
 - names: capitalised words, acronyms and place names of the claim appear in the passage;
 - acronyms: "ITES stands for Information Technology Outsourcing" is caught by its initials;
 - negation: one side negates what the other states about the same words;
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.figures import figures_in, values_in
 from ingest.text import STOPWORDS, normalize, stem, stems
 
 from .claims import MARKER
@@ -23,61 +24,23 @@ __all__ = [
     "comparison_swapped",
     "comparison_unstated",
     "comparisons",
-    "figures",
     "missing_figures",
     "missing_names",
     "names",
     "negation_mismatch",
 ]
 
-_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
-          "billion": 1e9, "t": 1e12, "trillion": 1e12}
-_NUMBER = re.compile(r"(?<![A-Za-z0-9])(\d+(?:,\d{3})*(?:\.\d+)?)(?:st|nd|rd|th)?"
-                     r"(?:\s*(thousand|million|billion|trillion|mn|bn|[kmbt])(?![A-Za-z]))?",
-                     re.I)
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "fifty": 50,
-                 "hundred": 100}
-
-
-@dataclass(frozen=True)
-class _Figure:
-    raw: float
-    scaled: float | None
-    text: str
-
-
-def figures(text: str) -> list[_Figure]:
-    """The numbers in `text`, by value (`$1.7M` -> 1.7 scaled 1.7e6; `8-25` -> 8 and 25)."""
-    t = MARKER.sub(" ", normalize(text))
-    out: list[_Figure] = []
-    for m in _NUMBER.finditer(t):
-        raw = float(m.group(1).replace(",", ""))
-        scale = m.group(2)
-        scaled = raw * _SCALE[scale.lower()] if scale else None
-        out.append(_Figure(raw, scaled, m.group(0)))
-    for w in re.findall(r"[a-z]+", t.lower()):
-        if w in _NUMBER_WORDS:
-            out.append(_Figure(float(_NUMBER_WORDS[w]), None, w))
-    return out
-
-
-def _values(text: str) -> set[float]:
-    vals: set[float] = set()
-    for f in figures(text):
-        vals.add(round(f.raw, 6))
-        if f.scaled is not None:
-            vals.add(round(f.scaled, 6))
-    return vals
-
-
 def missing_figures(claim: str, passage: str) -> list[str]:
-    """Figures of the claim that the passage does not state."""
-    have = _values(passage)
+    """Figures of the claim that the passage does not state, compared by value with the
+    project's one figure parser (bot/figures.py): both ends of a range, and the scaled value
+    when the claim gives a scale ("$1.7M" needs 1.7 million; "1.7" is found in "$1.7M")."""
+    have = values_in(MARKER.sub(" ", passage))
     missing = []
-    for f in figures(claim):
-        want = f.scaled if f.scaled is not None else f.raw
-        if round(want, 6) not in have:
+    for f in figures_in(MARKER.sub(" ", claim)):
+        want = [f.scaled if f.scaled is not None else f.value]
+        if f.high is not None:
+            want.append(f.high)
+        if any(round(v, 6) not in have for v in want):
             missing.append(f.text)
     return missing
 
