@@ -49,7 +49,7 @@ class LlamaCppBackend:
         self._lock = threading.Lock()
         try:
             self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
-                                       seed=0, verbose=False)
+                                       n_threads_batch=n_threads, seed=0, verbose=False)
         except Exception as e:  # ValueError / RuntimeError from the loader
             raise ConfigError(f"BPO_KB_LLM={spec!r}: llama.cpp cannot load {str(path)!r} "
                               f"({type(e).__name__}: {e}); is it a GGUF model file?") from e

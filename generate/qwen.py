@@ -172,10 +172,19 @@ def _sha256(path: Path, progress: bool | None) -> str:
 
 
 def _threads() -> int:
+    """Threads for llama.cpp: the cores not already busy when the model loads. Its threads
+    wait for each other at every step, so a thread that shares its core with another process
+    stalls them all: on 2 shared, busy cores, 2 threads decoded at 0.7 tokens/s and 1 thread
+    at 4.8 (BENCHMARKS.md)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
 
 
 def make(spec: str, kind: str, name: str, settings: Settings) -> LlamaCppBackend:
@@ -187,6 +196,5 @@ def make(spec: str, kind: str, name: str, settings: Settings) -> LlamaCppBackend
         part_paths(spec)  # the parts first: their install command brings llama-cpp-python too
     require_llama_cpp(spec, PIP_QWEN)
     path = assemble(target, spec=spec)
-    # llama.cpp decodes on half the cores by default: on 2 cores that is one thread
     return LlamaCppBackend("qwen-1.5b", path, n_ctx=QWEN_CTX, max_passages=QWEN_PASSAGES,
                            passage_chars=QWEN_PASSAGE_CHARS, n_threads=_threads())
