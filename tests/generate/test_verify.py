@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from bot.figures import figures_in
 from generate.claims import split_claims
-from generate.evidence import figures, missing_figures, missing_names, negation_mismatch
+from generate.evidence import missing_figures, missing_names, negation_mismatch
 from generate.verify import Passage, Verifier
 
 PHILIPPINES = ("- Philippines (offshore): Largest CX/customer service BPO destination \u2014 1.7M BPO "
@@ -94,11 +95,12 @@ def test_supported_sentence_is_kept(verifier: Verifier, sentence: str) -> None:
 
 
 def test_figures_are_compared_by_value() -> None:
-    assert {f.scaled for f in figures("$1.7M")} == {1.7e6}
+    assert {f.scaled for f in figures_in("$1.7M")} == {1.7e6}
     assert not missing_figures("about 1.7 million staff", "1.7M BPO employees")
     assert not missing_figures("$8 to $25 per hour", "from $8-$25 per hour")
     assert not missing_figures("$8-25/hour", "between 8 and 25 dollars")
-    assert missing_figures("$35 million", "a $35B+ industry") == ["35 million"]
+    assert missing_figures("$35 million", "a $35B+ industry") == ["$35 million"]
+    assert missing_figures("$8-$30 per hour", "from $8-$25 per hour") == ["$8-$30"]
     assert missing_figures("three tiers", "3 tiers") == []
 
 
