@@ -4,6 +4,7 @@ whole-answer time, and the `bpo-kb eval` metrics, in one run.
     python -m evals.bench_generate evals/datasets/dev.jsonl --llm qwen-1.5b \\
         --drafts out/qwen-dev.jsonl --report out/eval-qwen-dev
     python -m evals.bench_generate evals/datasets/dev.jsonl --replay out/qwen-dev.jsonl
+    python -m evals.bench_generate evals/datasets/blind.jsonl --sample 60   # a quicker look
 
 Each item is answered through `Bot.stream`, as the chat window does: the first string it
 yields for a question that reaches the LLM is the first streamed token (retrieval, the refusal
@@ -67,11 +68,13 @@ class ReplayBackend:
 class _Timed:
     """A Bot whose `ask` streams (timing the first token) and records the model's draft."""
 
-    def __init__(self, bot: Any) -> None:
+    def __init__(self, bot: Any, out: Path | None = None) -> None:
         self.bot = bot
         self.settings = bot.settings
         self.generation = bot.generation
         self.records: list[dict[str, Any]] = []
+        self.out = out
+        """Each record is appended here as soon as it is made (a long run can be watched)."""
 
     def ask(self, question: str, history: Sequence[dict[str, str]] = ()) -> Any:
         t0 = time.perf_counter()
@@ -96,6 +99,9 @@ class _Timed:
             "backend": final.backend, "verified_sentences": final.verified_sentences,
             "removed_sentences": list(final.removed_sentences), "answer": final.answer,
             "notice": final.notice})
+        if self.out is not None:
+            with self.out.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(self.records[-1], ensure_ascii=False) + "\n")
         return final
 
     def _prompt_user(self, question: str, history: Sequence[dict[str, str]]) -> str:
@@ -108,9 +114,11 @@ def _pct(values: list[float], q: float) -> float | None:
     return float(np.percentile(np.asarray(values), q)) if values else None
 
 
-def run(dataset: Path, *, llm: str, limit: int | None = None, replay: Path | None = None
+def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None = None,
+        replay: Path | None = None, drafts: Path | None = None
         ) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
-    """Run the dataset; (speed summary, per-item records, the evals `Run`)."""
+    """Run the dataset (or its first `limit` items, or `sample` items spread evenly over it);
+    (speed summary, per-item records, the evals `Run`). Records go to `drafts` as they come."""
     from bot import Bot
     from bpo_kb import Settings
     from evals import load_dataset
@@ -119,6 +127,8 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, replay: Path | Non
     from ingest import make_embedder
 
     items = load_dataset(dataset)[:limit] if limit else load_dataset(dataset)
+    if sample and sample < len(items):
+        items = [items[i * len(items) // sample] for i in range(sample)]
     settings = Settings().model_copy(update={"llm": llm})
     if replay is not None:
         recs = [json.loads(x) for x in replay.read_text(encoding="utf-8").splitlines() if x]
@@ -135,6 +145,10 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, replay: Path | Non
     timed = _Timed(bot)
     timed.ask("What is BPO?")  # warm-up: loads the model's first pages, the embedder
     timed.records.clear()
+    if drafts is not None:
+        drafts.parent.mkdir(parents=True, exist_ok=True)
+        drafts.write_text("", encoding="utf-8")
+        timed.out = drafts
     result = run_eval(timed, items, dataset=dataset.name)
     for r, item in zip(timed.records, items, strict=True):
         r["id"] = item.id
@@ -158,6 +172,8 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, replay: Path | Non
 @click.argument("dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--llm", default="qwen-1.5b", show_default=True, help="The BPO_KB_LLM to run.")
 @click.option("--limit", type=int, default=None, help="Only the first N items.")
+@click.option("--sample", type=int, default=None,
+              help="Only N items spread evenly over the dataset (every category).")
 @click.option("--drafts", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write each item's prompt, draft, timings and answer here (JSONL).")
 @click.option("--replay", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -165,15 +181,15 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, replay: Path | Non
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Write the eval report (results.jsonl, summary.json...) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
-def main(dataset: Path, llm: str, limit: int | None, drafts: Path | None, replay: Path | None,
-         report_dir: Path | None, as_json: bool) -> None:
+def main(dataset: Path, llm: str, limit: int | None, sample: int | None, drafts: Path | None,
+         replay: Path | None, report_dir: Path | None, as_json: bool) -> None:
     """Time to first token, whole-answer time and eval metrics of an LLM backend."""
     from evals.command import format_summary
     from evals.report import write_report
 
-    speed, records, result = run(dataset, llm=llm, limit=limit, replay=replay)
-    if drafts is not None:
-        drafts.parent.mkdir(parents=True, exist_ok=True)
+    speed, records, result = run(dataset, llm=llm, limit=limit, sample=sample, replay=replay,
+                                 drafts=drafts)
+    if drafts is not None:  # again, with the items' ids
         drafts.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
                           encoding="utf-8")
     if report_dir is not None:
