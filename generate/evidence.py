@@ -2,7 +2,8 @@
 
 - figures: every figure of the claim (bot/figures.py finds them) appears in the passage,
   compared by value ($8-$25 = 8-25; $1.7M = 1.7 million = 1,700,000; a scale word must match);
-- names: capitalised words, acronyms and place names of the claim appear in the passage;
+- names: capitalised words and acronyms of the claim appear in the passage (a sentence's first
+  word only with a sign that it is a name);
 - acronyms: "ITES stands for Information Technology Outsourcing" is caught by its initials;
 - negation: one side negates what the other states about the same words;
 - comparisons: "X is cheaper than Y" reversed, or a comparison the passage never makes.
@@ -45,13 +46,6 @@ def missing_figures(claim: str, passage: str) -> list[str]:
     return missing
 
 
-_PLACES = frozenset(
-    """india philippines mexico canada poland romania ukraine brazil colombia argentina chile
-    peru costa rica china vietnam malaysia indonesia thailand singapore japan korea egypt
-    kenya south africa nigeria morocco ireland uk us usa america europe asia africa australia
-    germany france spain portugal bulgaria belarus russia pakistan bangladesh sri lanka
-    jamaica guatemala honduras dominican texas california manila cebu davao warsaw krakow
-    bucharest""".split())
 _NAME = re.compile(r"\b[A-Z][A-Za-z0-9&'\-]*[A-Za-z0-9]|\b[A-Z]{2,}\b")
 _ATTRIBUTION = re.compile(r"\s+(?:reports?|reported|says|said|estimates?|estimated|found|finds|"
                           r"notes?|noted|predicts?|predicted|projects|projected|expects|claims)\b")
@@ -61,7 +55,10 @@ _COMMON_CAPS = frozenset({"i", "a", "an", "the", "this", "that", "these", "those
 
 
 def names(text: str) -> list[str]:
-    """Capitalised words and acronyms of a claim (not its first word), and place names."""
+    """Capitalised words and acronyms of a claim. Its first word is capitalised anyway, so it
+    counts only with a sign of a name: an acronym, a capitalised word right after it ("Grand
+    View Research"), a verb of reporting ("Gartner reports"), or a name it is listed with
+    ("India and the Philippines", "Poland, Romania and Ukraine")."""
     t = MARKER.sub(" ", normalize(text))
     out: list[str] = []
     first = re.match(r"\W*([A-Za-z][\w'\-]*)", t)
@@ -69,19 +66,19 @@ def names(text: str) -> list[str]:
     for m in _NAME.finditer(t):
         w = m.group(0)
         lw = w.lower()
-        if lw in _COMMON_CAPS:
+        if (lw in _COMMON_CAPS and not (w.isupper() and len(w) > 1)) or len(w) == 1:
             continue
-        if m.start() < first_end and not (w.isupper() and len(w) > 1) and lw not in _PLACES \
+        if m.start() < first_end and not (w.isupper() and len(w) > 1) \
                 and (lw in STOPWORDS or not (_ATTRIBUTION.match(t[m.end():])
-                                             or re.match(r" [A-Z][a-z]", t[m.end():]))):
-            continue
-        if len(w) == 1:
+                                             or re.match(r" [A-Z][a-z]", t[m.end():])
+                                             or _LISTED_WITH_NAME.match(t[m.end():]))):
             continue
         out.append(w)
-    for w in re.findall(r"[a-z]+", t.lower()):
-        if w in _PLACES and not any(n.lower() == w for n in out):
-            out.append(w)
     return out
+
+
+_LISTED_WITH_NAME = re.compile(r"(?:,| and| or)(?: the)? [A-Z][a-z]")
+"""After a sentence's first word: it is listed with a capitalised word, so it is a name too."""
 
 
 def _name_key(word: str) -> str:
@@ -102,14 +99,21 @@ def _run_initials(tokens: list[str], longest: int = 5) -> set[str]:
 
 
 def missing_names(claim: str, passage: str) -> list[str]:
-    """Names of the claim the passage (case-insensitively, by stem) does not mention."""
+    """Names of the claim the passage (case-insensitively, by stem) does not mention; an
+    acronym that is also a common word ("IT") must be in capitals."""
     tokens = re.findall(r"[A-Za-z0-9&'\-]*[A-Za-z0-9]", normalize(passage))
     tokens += [p for t in tokens if "-" in t or "'" in t for p in re.split(r"[-']", t) if p]
     have = {_name_key(w) for w in tokens} | {w.lower() for w in tokens}
+    caps = {w for w in tokens if w.isupper()}
     initials = _run_initials(tokens)
     out = []
     for n in names(claim):
         parts = [p for p in re.split(r"[-']", n) if p]
+        if n.isupper() and n.lower() in STOPWORDS | _COMMON_CAPS:
+            # an acronym that spells a common word ("IT", "US") only counts in capitals
+            if n not in caps and n not in initials:
+                out.append(n)
+            continue
         if n.lower() in have or _name_key(n) in have:
             continue
         if n.isupper() and n.upper() in initials:  # "BPO" for "business process outsourcing"
@@ -158,36 +162,40 @@ def acronym_mismatch(claim: str) -> str:
 
 NEGATION = re.compile(r"\b(?:not|no|never|without|cannot|neither|nor|none|nothing)\b|"
                   r"n't\b|\bisn t\b", re.I)
-_CLAUSE = re.compile(r"[;,.:!?()\u2014]| - | but | while | whereas | although ", re.I)
+_CLAUSE = re.compile(r"[;,.:!?()\u2014|\n]| - | but | while | whereas | although ", re.I)
+"""Where a clause ends (a table cell and a line end too)."""
 
 
-def _neg_scopes(text: str) -> list[set[str]]:
-    """For each negation: the next (up to 3) content stems in its clause."""
+def _neg_scopes(text: str) -> list[list[str]]:
+    """For each negation: the next (up to 3) content stems in its clause, in order (the first
+    is what is negated: "does not have to be specialist" -> specialist)."""
     t = normalize(text).replace("\u2019", "'")
     scopes = []
     for m in NEGATION.finditer(t):
         rest = t[m.end():]
         cut = _CLAUSE.search(rest)
         clause = rest[:cut.start()] if cut else rest
-        scope = set(stems(clause)[:3])
+        scope = list(dict.fromkeys(stems(clause)))[:3]
         if scope:
             scopes.append(scope)
     return scopes
 
 
 def negation_mismatch(claim: str, window: str) -> bool:
-    """True when one side negates what the other states (about the same words)."""
+    """True when one side negates what the other states: the claim negates a word the window
+    states without negating it, or the window negates words the claim states plainly."""
     claim_stems = set(stems(claim))
     win_stems = set(stems(window))
     c_scopes = _neg_scopes(claim)
     w_scopes = _neg_scopes(window)
     for s in c_scopes:
-        if s & win_stems and not any(s & w for w in w_scopes):
+        if s[0] in win_stems and not any(s[0] in w for w in w_scopes):
             return True
     for w in w_scopes:
-        if w & claim_stems and not any(w & s for s in c_scopes):
+        hit = set(w) & claim_stems
+        if hit and not any(hit & set(s) for s in c_scopes):
             # the passage negates words the claim states plainly
-            if len(w & claim_stems) >= min(2, len(w)):
+            if len(hit) >= min(2, len(w)):
                 return True
     return False
 
