@@ -100,7 +100,9 @@ def _run_initials(tokens: list[str], longest: int = 5) -> set[str]:
 
 def missing_names(claim: str, passage: str) -> list[str]:
     """Names of the claim the passage (case-insensitively, by stem) does not mention; an
-    acronym that is also a common word ("IT") must be in capitals."""
+    acronym that is also a common word ("IT") must be in capitals. A sentence's capitalised
+    first word that the passage never uses at all is checked like a name too ("India has
+    1.7M BPO employees" against a passage on the Philippines)."""
     tokens = re.findall(r"[A-Za-z0-9&'\-]*[A-Za-z0-9]", normalize(passage))
     tokens += [p for t in tokens if "-" in t or "'" in t for p in re.split(r"[-']", t) if p]
     have = {_name_key(w) for w in tokens} | {w.lower() for w in tokens}
@@ -121,6 +123,12 @@ def missing_names(claim: str, passage: str) -> list[str]:
         if parts and all(p.lower() in have or _name_key(p) in have for p in parts):
             continue
         out.append(n)
+    first = re.match(r"\W*([A-Z][a-z][\w'\-]*)", MARKER.sub(" ", normalize(claim)))
+    if first:
+        w = first.group(1)
+        if w.lower() not in STOPWORDS | _COMMON_CAPS and w not in out and \
+                w.lower() not in have and _name_key(w) not in have:
+            out.append(w)
     return out
 
 
