@@ -14,10 +14,10 @@ scored by the same runner and metrics as `bpo-kb eval` (evals/runner.py), so the
 numbers are the ones that command prints.
 
 `--drafts FILE` records each item's prompt and raw model draft. `--replay FILE` answers from
-such a record instead of the model (temperature 0 makes the model deterministic): the same
-prompts give the same drafts, so a change to verification or to how the answer is put together
-is measured in seconds; a prompt that changed is an error (run the model again). Timings are
-meaningless under `--replay`. The load average is printed: on a shared machine it moves them.
+such a record instead of the model (temperature 0 makes the model deterministic), over the
+items the record holds: the same prompts give the same drafts, so a change to verification or
+to how the answer is put together is measured in seconds; a prompt that changed is an error
+(run the model again). Under `--replay` the timings printed are the recorded ones. The load average is printed: on a shared machine it moves them.
 """
 
 from __future__ import annotations
@@ -130,8 +130,13 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
     if sample and sample < len(items):
         items = [items[i * len(items) // sample] for i in range(sample)]
     settings = Settings().model_copy(update={"llm": llm})
+    recs: list[dict[str, Any]] = []
     if replay is not None:
         recs = [json.loads(x) for x in replay.read_text(encoding="utf-8").splitlines() if x]
+        # only the items the record holds (a run stopped early still measures what it did)
+        done = {(r["question"], json.dumps(r.get("history") or [])) for r in recs}
+        items = [it for it in items
+                 if (it.question, json.dumps([dict(t) for t in it.history])) in done]
         from generate import qwen
 
         ctx, k, chars = (qwen.QWEN_CTX, qwen.QWEN_PASSAGES, qwen.QWEN_PASSAGE_CHARS) \
@@ -152,8 +157,9 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
     result = run_eval(timed, items, dataset=dataset.name)
     for r, item in zip(timed.records, items, strict=True):
         r["id"] = item.id
-    ttft = [r["ttft_s"] for r in timed.records if r["ttft_s"] is not None]
-    total = [r["answer_s"] for r in timed.records if r["answer_s"] is not None]
+    timing = recs if replay is not None else timed.records  # replayed: the recorded times
+    ttft = [r["ttft_s"] for r in timing if r.get("ttft_s") is not None]
+    total = [r["answer_s"] for r in timing if r.get("answer_s") is not None]
     speed = {
         "llm": llm, "replay": replay is not None, "items": len(items),
         "llm_calls": len(total),
@@ -203,7 +209,7 @@ def main(dataset: Path, llm: str, limit: int | None, sample: int | None, drafts:
     def s(v: float | None) -> str:
         return "-" if v is None else f"{v:.1f} s"
 
-    click.echo(f"{llm}{' (replayed drafts: timings not measured)' if replay else ''}: "
+    click.echo(f"{llm}{' (replayed drafts; timings as recorded)' if replay else ''}: "
                f"{speed['llm_calls']} LLM calls of {speed['items']} items, "
                f"{speed['generated']} answered with generated sentences, "
                f"{speed['fell_back']} fell back to extractive; "
