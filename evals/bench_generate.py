@@ -5,6 +5,7 @@ whole-answer time, and the `bpo-kb eval` metrics, in one run.
         --drafts out/qwen-dev.jsonl --report out/eval-qwen-dev
     python -m evals.bench_generate evals/datasets/dev.jsonl --replay out/qwen-dev.jsonl
     python -m evals.bench_generate evals/datasets/blind.jsonl --sample 60   # a quicker look
+    python -m evals.bench_generate evals/datasets/dev.jsonl --sample 98 --llm extractive
 
 Each item is answered through `Bot.stream`, as the chat window does: the first string it
 yields for a question that reaches the LLM is the first streamed token (retrieval, the refusal
@@ -143,9 +144,10 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
             if llm == "qwen-1.5b" else (4096, 6, 1200)
         backend: Any = ReplayBackend(llm, {r["prompt"]: r["draft"] for r in recs if r["prompt"]},
                                      context_tokens=ctx, max_passages=k, passage_chars=chars)
-    else:
+    elif llm != "extractive":
         backend = make_backend(llm, settings)
-    generator = LLMGenerator(backend, settings, Verifier(make_embedder(settings.embedder)))
+    generator = None if llm == "extractive" and replay is None else \
+        LLMGenerator(backend, settings, Verifier(make_embedder(settings.embedder)))
     bot = Bot.open(settings, generator=generator)
     timed = _Timed(bot)
     timed.ask("What is BPO?")  # warm-up: loads the model's first pages, the embedder
@@ -176,7 +178,8 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
 
 @click.command()
 @click.argument("dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--llm", default="qwen-1.5b", show_default=True, help="The BPO_KB_LLM to run.")
+@click.option("--llm", default="qwen-1.5b", show_default=True,
+              help="The BPO_KB_LLM to run (extractive: the same items without an LLM).")
 @click.option("--limit", type=int, default=None, help="Only the first N items.")
 @click.option("--sample", type=int, default=None,
               help="Only N items spread evenly over the dataset (every category).")
