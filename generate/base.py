@@ -39,6 +39,9 @@ class Backend(Protocol):
     """True: the model gets `Prompt.completion` (a base model); False: chat messages."""
     context_tokens: int | None
     max_passages: int
+    """Most passages in its prompt."""
+    passage_chars: int
+    """Longest passage in its prompt (trimmed around the extractive answer's spans)."""
 
     def count_tokens(self, text: str) -> int: ...
 

@@ -1,8 +1,9 @@
 """The hard checks of claim verification: what a passage must contain for a claim to hold.
 
-- figures: every number of the claim appears in the passage, compared by value
-  ($8-$25 = 8-25; $1.7M = 1.7 million = 1,700,000; a scale word must match);
-- names: capitalised words, acronyms and place names of the claim appear in the passage;
+- figures: every figure of the claim (bot/figures.py finds them) appears in the passage,
+  compared by value ($8-$25 = 8-25; $1.7M = 1.7 million = 1,700,000; a scale word must match);
+- names: capitalised words and acronyms of the claim appear in the passage (a sentence's first
+  word only with a sign that it is a name);
 - acronyms: "ITES stands for Information Technology Outsourcing" is caught by its initials;
 - negation: one side negates what the other states about the same words;
 - comparisons: "X is cheaper than Y" reversed, or a comparison the passage never makes.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.figures import figures_in, values_in
 from ingest.text import STOPWORDS, normalize, stem, stems
 
 from .claims import MARKER
@@ -23,72 +25,27 @@ __all__ = [
     "comparison_swapped",
     "comparison_unstated",
     "comparisons",
-    "figures",
     "missing_figures",
     "missing_names",
     "names",
     "negation_mismatch",
 ]
 
-_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
-          "billion": 1e9, "t": 1e12, "trillion": 1e12}
-_NUMBER = re.compile(r"(?<![A-Za-z0-9])(\d+(?:,\d{3})*(?:\.\d+)?)(?:st|nd|rd|th)?"
-                     r"(?:\s*(thousand|million|billion|trillion|mn|bn|[kmbt])(?![A-Za-z]))?",
-                     re.I)
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "fifty": 50,
-                 "hundred": 100}
-
-
-@dataclass(frozen=True)
-class _Figure:
-    raw: float
-    scaled: float | None
-    text: str
-
-
-def figures(text: str) -> list[_Figure]:
-    """The numbers in `text`, by value (`$1.7M` -> 1.7 scaled 1.7e6; `8-25` -> 8 and 25)."""
-    t = MARKER.sub(" ", normalize(text))
-    out: list[_Figure] = []
-    for m in _NUMBER.finditer(t):
-        raw = float(m.group(1).replace(",", ""))
-        scale = m.group(2)
-        scaled = raw * _SCALE[scale.lower()] if scale else None
-        out.append(_Figure(raw, scaled, m.group(0)))
-    for w in re.findall(r"[a-z]+", t.lower()):
-        if w in _NUMBER_WORDS:
-            out.append(_Figure(float(_NUMBER_WORDS[w]), None, w))
-    return out
-
-
-def _values(text: str) -> set[float]:
-    vals: set[float] = set()
-    for f in figures(text):
-        vals.add(round(f.raw, 6))
-        if f.scaled is not None:
-            vals.add(round(f.scaled, 6))
-    return vals
-
-
 def missing_figures(claim: str, passage: str) -> list[str]:
-    """Figures of the claim that the passage does not state."""
-    have = _values(passage)
+    """Figures of the claim that the passage does not state, compared by value with the
+    project's one figure parser (bot/figures.py): both ends of a range, and the scaled value
+    when the claim gives a scale ("$1.7M" needs 1.7 million; "1.7" is found in "$1.7M")."""
+    have = values_in(MARKER.sub(" ", passage))
     missing = []
-    for f in figures(claim):
-        want = f.scaled if f.scaled is not None else f.raw
-        if round(want, 6) not in have:
+    for f in figures_in(MARKER.sub(" ", claim)):
+        want = [f.scaled if f.scaled is not None else f.value]
+        if f.high is not None:
+            want.append(f.high)
+        if any(round(v, 6) not in have for v in want):
             missing.append(f.text)
     return missing
 
 
-_PLACES = frozenset(
-    """india philippines mexico canada poland romania ukraine brazil colombia argentina chile
-    peru costa rica china vietnam malaysia indonesia thailand singapore japan korea egypt
-    kenya south africa nigeria morocco ireland uk us usa america europe asia africa australia
-    germany france spain portugal bulgaria belarus russia pakistan bangladesh sri lanka
-    jamaica guatemala honduras dominican texas california manila cebu davao warsaw krakow
-    bucharest""".split())
 _NAME = re.compile(r"\b[A-Z][A-Za-z0-9&'\-]*[A-Za-z0-9]|\b[A-Z]{2,}\b")
 _ATTRIBUTION = re.compile(r"\s+(?:reports?|reported|says|said|estimates?|estimated|found|finds|"
                           r"notes?|noted|predicts?|predicted|projects|projected|expects|claims)\b")
@@ -98,7 +55,10 @@ _COMMON_CAPS = frozenset({"i", "a", "an", "the", "this", "that", "these", "those
 
 
 def names(text: str) -> list[str]:
-    """Capitalised words and acronyms of a claim (not its first word), and place names."""
+    """Capitalised words and acronyms of a claim. Its first word is capitalised anyway, so it
+    counts only with a sign of a name: an acronym, a capitalised word right after it ("Grand
+    View Research"), a verb of reporting ("Gartner reports"), or a name it is listed with
+    ("India and the Philippines", "Poland, Romania and Ukraine")."""
     t = MARKER.sub(" ", normalize(text))
     out: list[str] = []
     first = re.match(r"\W*([A-Za-z][\w'\-]*)", t)
@@ -106,19 +66,19 @@ def names(text: str) -> list[str]:
     for m in _NAME.finditer(t):
         w = m.group(0)
         lw = w.lower()
-        if lw in _COMMON_CAPS:
+        if (lw in _COMMON_CAPS and not (w.isupper() and len(w) > 1)) or len(w) == 1:
             continue
-        if m.start() < first_end and not (w.isupper() and len(w) > 1) and lw not in _PLACES \
+        if m.start() < first_end and not (w.isupper() and len(w) > 1) \
                 and (lw in STOPWORDS or not (_ATTRIBUTION.match(t[m.end():])
-                                             or re.match(r" [A-Z][a-z]", t[m.end():]))):
-            continue
-        if len(w) == 1:
+                                             or re.match(r" [A-Z][a-z]", t[m.end():])
+                                             or _LISTED_WITH_NAME.match(t[m.end():]))):
             continue
         out.append(w)
-    for w in re.findall(r"[a-z]+", t.lower()):
-        if w in _PLACES and not any(n.lower() == w for n in out):
-            out.append(w)
     return out
+
+
+_LISTED_WITH_NAME = re.compile(r"(?:,| and| or)(?: the)? [A-Z][a-z]")
+"""After a sentence's first word: it is listed with a capitalised word, so it is a name too."""
 
 
 def _name_key(word: str) -> str:
@@ -139,14 +99,23 @@ def _run_initials(tokens: list[str], longest: int = 5) -> set[str]:
 
 
 def missing_names(claim: str, passage: str) -> list[str]:
-    """Names of the claim the passage (case-insensitively, by stem) does not mention."""
+    """Names of the claim the passage (case-insensitively, by stem) does not mention; an
+    acronym that is also a common word ("IT") must be in capitals. A sentence's capitalised
+    first word that the passage never uses at all is checked like a name too ("India has
+    1.7M BPO employees" against a passage on the Philippines)."""
     tokens = re.findall(r"[A-Za-z0-9&'\-]*[A-Za-z0-9]", normalize(passage))
     tokens += [p for t in tokens if "-" in t or "'" in t for p in re.split(r"[-']", t) if p]
     have = {_name_key(w) for w in tokens} | {w.lower() for w in tokens}
+    caps = {w for w in tokens if w.isupper()}
     initials = _run_initials(tokens)
     out = []
     for n in names(claim):
         parts = [p for p in re.split(r"[-']", n) if p]
+        if n.isupper() and n.lower() in STOPWORDS | _COMMON_CAPS:
+            # an acronym that spells a common word ("IT", "US") only counts in capitals
+            if n not in caps and n not in initials:
+                out.append(n)
+            continue
         if n.lower() in have or _name_key(n) in have:
             continue
         if n.isupper() and n.upper() in initials:  # "BPO" for "business process outsourcing"
@@ -154,6 +123,12 @@ def missing_names(claim: str, passage: str) -> list[str]:
         if parts and all(p.lower() in have or _name_key(p) in have for p in parts):
             continue
         out.append(n)
+    first = re.match(r"\W*([A-Z][a-z][\w'\-]*)", MARKER.sub(" ", normalize(claim)))
+    if first:
+        w = first.group(1)
+        if w.lower() not in STOPWORDS | _COMMON_CAPS and w not in out and \
+                w.lower() not in have and _name_key(w) not in have:
+            out.append(w)
     return out
 
 
@@ -195,36 +170,40 @@ def acronym_mismatch(claim: str) -> str:
 
 NEGATION = re.compile(r"\b(?:not|no|never|without|cannot|neither|nor|none|nothing)\b|"
                   r"n't\b|\bisn t\b", re.I)
-_CLAUSE = re.compile(r"[;,.:!?()\u2014]| - | but | while | whereas | although ", re.I)
+_CLAUSE = re.compile(r"[;,.:!?()\u2014|\n]| - | but | while | whereas | although ", re.I)
+"""Where a clause ends (a table cell and a line end too)."""
 
 
-def _neg_scopes(text: str) -> list[set[str]]:
-    """For each negation: the next (up to 3) content stems in its clause."""
+def _neg_scopes(text: str) -> list[list[str]]:
+    """For each negation: the next (up to 3) content stems in its clause, in order (the first
+    is what is negated: "does not have to be specialist" -> specialist)."""
     t = normalize(text).replace("\u2019", "'")
     scopes = []
     for m in NEGATION.finditer(t):
         rest = t[m.end():]
         cut = _CLAUSE.search(rest)
         clause = rest[:cut.start()] if cut else rest
-        scope = set(stems(clause)[:3])
+        scope = list(dict.fromkeys(stems(clause)))[:3]
         if scope:
             scopes.append(scope)
     return scopes
 
 
 def negation_mismatch(claim: str, window: str) -> bool:
-    """True when one side negates what the other states (about the same words)."""
+    """True when one side negates what the other states: the claim negates a word the window
+    states without negating it, or the window negates words the claim states plainly."""
     claim_stems = set(stems(claim))
     win_stems = set(stems(window))
     c_scopes = _neg_scopes(claim)
     w_scopes = _neg_scopes(window)
     for s in c_scopes:
-        if s & win_stems and not any(s & w for w in w_scopes):
+        if s[0] in win_stems and not any(s[0] in w for w in w_scopes):
             return True
     for w in w_scopes:
-        if w & claim_stems and not any(w & s for s in c_scopes):
+        hit = set(w) & claim_stems
+        if hit and not any(hit & set(s) for s in c_scopes):
             # the passage negates words the claim states plainly
-            if len(w & claim_stems) >= min(2, len(w)):
+            if len(hit) >= min(2, len(w)):
                 return True
     return False
 

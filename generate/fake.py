@@ -32,6 +32,7 @@ class FakeBackend:
     completion = False
     context_tokens: int | None = 4096
     max_passages = 3
+    passage_chars = 1200
 
     def __init__(self, spec: str, mode: str) -> None:
         self.spec = spec

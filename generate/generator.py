@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 
 UNSUPPORTED_MARK = "(\u26a0 unsupported)"
 """Appended to a sentence kept with `show_unsupported`."""
+ANSWER_WORDS = 120
+"""Word budget of an answer: generated sentences past it are dropped, and the stream stops
+once the draft holds this many words plus a margin (a small model would copy on)."""
+STOP_WORDS_MARGIN = 25
+COVERED = 0.6
+"""An extractive sentence whose content stems are this much in the kept generated sentences
+is already said; the others may follow the generated ones, within the word budget."""
 
 
 @dataclass
@@ -76,6 +83,9 @@ class LLMGenerator:
                 for delta in self._tokens(prompt, deadline):
                     run.text += delta
                     yield run.text
+                    if len(run.text.split()) > ANSWER_WORDS + STOP_WORDS_MARGIN and \
+                            run.text.rstrip()[-1:] in ".!?]":
+                        break  # enough for the word budget: stop the model (saves seconds)
             except ContextOverflow as e:
                 known = self.backend.context_tokens or 8192
                 limit = e.limit if e.limit else known // 2  # size not in the message: halve
@@ -115,7 +125,7 @@ class LLMGenerator:
         return build_prompt(question, history, hits, extractive, context_tokens=b.context_tokens,
                             max_tokens=self.settings.llm_max_tokens,
                             count_tokens=b.count_tokens, completion=b.completion,
-                            max_passages=b.max_passages)
+                            max_passages=b.max_passages, passage_chars=b.passage_chars)
 
     def _tokens(self, prompt: Prompt, deadline: float) -> Iterator[str]:
         """The backend's text deltas, produced on a worker thread, bounded by the deadline."""
@@ -196,28 +206,39 @@ class LLMGenerator:
                     f"The language model ({self.name}) wrote no sentence that could be checked")
             return self._fallback(extractive, f"{what}. Showing the extractive answer.",
                                   verification=v)
-        by_marker = {p.marker: p for p in prompt.passages}
-        new_marker: dict[int, int] = {}
-        spans: dict[int, list[tuple[int, int]]] = {}
         parts: list[str] = []
+        cites = _Citations()
+        words = 0
         for c, ok in shown:
             text = _sentence(c.claim.text)
+            n_words = len(text.split())
+            if parts and words + n_words > ANSWER_WORDS:
+                break
+            words += n_words
             if ok and c.marker is not None and c.support is not None:
-                n = new_marker.setdefault(c.marker, len(new_marker) + 1)
-                spans.setdefault(c.marker, []).append((c.support.start, c.support.end))
+                hit = next(p.hit for p in prompt.passages if p.marker == c.marker)
+                n = cites.add(hit, c.support.start, c.support.end)
                 parts.append(f"{text} [{n}]")
             else:
                 parts.append(f"{text} {UNSUPPORTED_MARK}")
+        said = set(stems(" ".join(_sentence(c.claim.text) for c, ok in shown if ok)))
+        added = 0
+        for sentence, citation in _extractive_sentences(extractive):
+            st = set(stems(sentence))
+            n_words = len(sentence.split())
+            if not st or len(st & said) >= COVERED * len(st) or words + n_words > ANSWER_WORDS:
+                continue
+            n = cites.add_citation(citation)
+            parts.append(f"{sentence} [{n}]")
+            said |= st
+            words += n_words
+            added += 1
         bullets = sum(c.claim.bullet for c, _ in shown) > len(shown) / 2
         body = "\n".join(f"- {p}" for p in parts) if bullets else " ".join(parts)
-        citations = []
-        for old, n in new_marker.items():
-            h = by_marker[old].hit
-            ss = spans[old]
-            citations.append(Citation(marker=n, doc=h.chunk.doc_id, title=h.chunk.title,
-                                      section=h.chunk.section, text=h.chunk.text,
-                                      start=min(a for a, _ in ss), end=max(b for _, b in ss),
-                                      score=h.score, chunk_id=h.chunk.chunk_id))
+        citations = cites.citations()
+        if added:
+            log.debug("%s: %d extractive sentence(s) added after the generated ones", self.name,
+                      added)
         notice = None
         if removed:
             what = "marked \u26a0 unsupported" if self.settings.show_unsupported else "removed"
@@ -225,6 +246,49 @@ class LLMGenerator:
                       "not support them.")
         return replace(extractive, answer=body, citations=tuple(citations), backend=self.name,
                        notice=notice, verified_sentences=n_ok, removed_sentences=tuple(removed))
+
+class _Citations:
+    """The answer's citations, numbered 1..k in order of first use, one per passage (its span
+    widened to every sentence that cites it)."""
+
+    def __init__(self) -> None:
+        self._by_chunk: dict[str, Citation] = {}
+
+    def add(self, hit: Hit, start: int, end: int) -> int:
+        c = hit.chunk
+        return self.add_citation(Citation(marker=0, doc=c.doc_id, title=c.title,
+                                          section=c.section, text=c.text, start=start, end=end,
+                                          score=hit.score, chunk_id=c.chunk_id))
+
+    def add_citation(self, cit: Citation) -> int:
+        key = cit.chunk_id or cit.text
+        old = self._by_chunk.get(key)
+        if old is None:
+            self._by_chunk[key] = replace(cit, marker=len(self._by_chunk) + 1)
+            return len(self._by_chunk)
+        spans = [(s, e) for s, e in ((old.start, old.end), (cit.start, cit.end))
+                 if s is not None and e is not None]
+        if spans:
+            self._by_chunk[key] = replace(old, start=min(s for s, _ in spans),
+                                          end=max(e for _, e in spans))
+        return old.marker
+
+    def citations(self) -> tuple[Citation, ...]:
+        return tuple(self._by_chunk.values())
+
+
+def _extractive_sentences(extractive: Answer) -> list[tuple[str, Citation]]:
+    """The extractive answer's sentences (list items, table rows) with the citation of each."""
+    from .claims import split_claims
+
+    by_marker = {c.marker: c for c in extractive.citations}
+    out = []
+    for claim in split_claims(extractive.answer):
+        cit = next((by_marker[n] for n in claim.cited if n in by_marker), None)
+        if cit is not None:
+            out.append((_sentence(claim.text), cit))
+    return out
+
 
 def _sentence(text: str) -> str:
     t = text.strip()

@@ -19,20 +19,21 @@ LLAMACPP_CTX = 4096
 PIP_LLAMACPP = "CMAKE_ARGS=\"-DGGML_NATIVE=OFF\" pip install 'bpo-kb[llamacpp]'  (llama-cpp-python)"
 
 
-def require_llama_cpp(spec: str) -> None:
+def require_llama_cpp(spec: str, install: str = PIP_LLAMACPP) -> None:
     """A `ConfigError` naming the install command when llama-cpp-python is missing."""
     try:
         import llama_cpp  # noqa: F401
     except ImportError as e:
         raise ConfigError(f"BPO_KB_LLM={spec!r} needs llama-cpp-python; run "
-                          f"`{PIP_LLAMACPP}`") from e
+                          f"`{install}`") from e
 
 
 class LlamaCppBackend:
     """A GGUF model in this process, via llama-cpp-python (loaded once, one call at a time)."""
 
     def __init__(self, spec: str, path: Path, *, n_ctx: int = LLAMACPP_CTX,
-                 max_passages: int = 6, n_threads: int | None = None) -> None:
+                 max_passages: int = 6, passage_chars: int = 1200,
+                 n_threads: int | None = None) -> None:
         try:
             import llama_cpp
         except ImportError as e:
@@ -44,10 +45,11 @@ class LlamaCppBackend:
                               "qwen2.5-1.5b-instruct-q4_k_m.gguf, or use gemma-270m")
         self.spec = spec
         self.max_passages = max_passages
+        self.passage_chars = passage_chars
         self._lock = threading.Lock()
         try:
             self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
-                                       seed=0, verbose=False)
+                                       n_threads_batch=n_threads, seed=0, verbose=False)
         except Exception as e:  # ValueError / RuntimeError from the loader
             raise ConfigError(f"BPO_KB_LLM={spec!r}: llama.cpp cannot load {str(path)!r} "
                               f"({type(e).__name__}: {e}); is it a GGUF model file?") from e

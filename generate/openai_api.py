@@ -26,6 +26,7 @@ class OpenAIBackend:
 
     completion = False
     max_passages = 6
+    passage_chars = 1200
 
     def __init__(self, spec: str, model: str, settings: Settings, *,
                  base_url: str | None) -> None:

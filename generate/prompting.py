@@ -17,17 +17,21 @@ from ingest.text import sentence_spans
 
 from .verify import Passage
 
-__all__ = ["Prompt", "PromptPassage", "build_prompt"]
+__all__ = ["Prompt", "PromptPassage", "answer_spans", "build_prompt"]
 
 SYSTEM = (
     "You answer questions about business process outsourcing (BPO) using only the numbered "
-    "passages from the guides. Write one to four short sentences in your own words. End every "
-    "sentence with the number of the passage that states it, like [1] or [2]. Copy figures "
-    "exactly as the passage writes them. Do not add anything the passages do not say; if they "
-    "do not answer the question, say that the guides don't cover it."
+    "passages from the guides. Answer in at most 120 words, in one to four sentences. Put the "
+    "number of the passage that states it after every sentence, like [1] or [2]. Copy names "
+    "and figures exactly as the passage writes them. Add nothing the passages do not say. "
+    "Only if no passage says anything that answers the question, reply: The guides don't "
+    "cover this."
 )
+"""The system message: the same for every question, so llama.cpp re-uses its evaluated tokens
+(only the passages and the question are new work before the first answer token)."""
 MAX_PASSAGES = 6
 MAX_PASSAGE_CHARS = 1200
+"""Longest passage shown by default; a backend's `passage_chars` can ask for less."""
 MIN_PASSAGE_CHARS = 280
 CHARS_PER_TOKEN = 3.0
 """Conservative estimate used when the backend cannot count tokens itself."""
@@ -38,7 +42,8 @@ EXAMPLE = (
     "Question: What does KPI mean?\nAnswer: A KPI is a key performance indicator [2]."
 )
 """A one-shot example for base models (completion prompts): the answer format to imitate."""
-CHAT_CUE = "Answer from the passages only, with the passage number, like [1], after each sentence."
+CHAT_CUE = ("Answer from the passages only, in at most 120 words, with the passage number, "
+            "like [1], after each sentence.")
 
 
 @dataclass(frozen=True)
@@ -80,37 +85,92 @@ class Prompt:
         return len(self.system) + sum(len(t.content) for t in self.history) + len(self.user)
 
 
-def _trim(text: str, limit: int, focus: tuple[int, int] | None) -> str:
-    """`text` cut to about `limit` characters at sentence ends, kept around `focus` if given."""
+def _is_label(text: str, span: tuple[int, int]) -> bool:
+    """A short line without end punctuation: a heading or a bullet's label."""
+    piece = text[span[0]:span[1]].strip()
+    return 0 < len(piece) <= 80 and piece[-1:] not in ".!?" and \
+        (span[0] == 0 or text[span[0] - 1] == "\n")
+
+
+def _trim(text: str, limit: int, focus: Sequence[tuple[int, int]] = ()) -> str:
+    """`text` cut to about `limit` characters at sentence ends, kept around `focus` (spans,
+    most important first): the sentences of each focus span while they fit (the first always),
+    each with the heading line just above it, then the sentences after the last one (up to the
+    next heading), then those before the first. Gaps are shown as "..."."""
     if len(text) <= limit:
         return text
     spans = list(sentence_spans(text)) or [(0, len(text))]
-    start_idx = 0
-    if focus is not None:
-        for i, (_, b) in enumerate(spans):
-            if b > focus[0]:
-                start_idx = i
-                break
-    picked: list[tuple[int, int]] = []
+
+    def size(i: int) -> int:
+        return spans[i][1] - spans[i][0] + 1
+
+    picked: set[int] = set()
     used = 0
-    i = start_idx
-    while i < len(spans) and used + (spans[i][1] - spans[i][0]) <= limit:
-        picked.append(spans[i])
-        used += spans[i][1] - spans[i][0] + 1
-        i += 1
-    j = start_idx - 1
-    while j >= 0 and used + (spans[j][1] - spans[j][0]) <= limit:
-        picked.insert(0, spans[j])
-        used += spans[j][1] - spans[j][0] + 1
-        j -= 1
-    if not picked:  # one very long sentence
-        a = spans[start_idx][0]
+    for fa, fb in focus or [(0, 1)]:
+        idx = [i for i, (a, b) in enumerate(spans) if a < max(fb, fa + 1) and b > fa]
+        if not idx:
+            continue
+        if idx[0] > 0 and _is_label(text, spans[idx[0] - 1]):
+            idx.insert(0, idx[0] - 1)
+        new = [i for i in idx if i not in picked]
+        need = sum(size(i) for i in new)
+        if picked and used + need > limit:
+            continue
+        picked.update(new)
+        used += need
+    if not picked:
+        picked, used = {0}, size(0)
+    if used > limit and len(picked) == 1:  # one very long sentence
+        a = spans[min(picked)][0]
         cut = text[a:a + limit]
         cut = cut[:cut.rfind(" ")] if " " in cut else cut
-        return cut + " ..."
-    out = text[picked[0][0]:picked[-1][1]]
-    return ("... " if picked[0][0] > 0 else "") + out + (" ..." if picked[-1][1] < len(text)
-                                                          else "")
+        return ("... " if a > 0 else "") + cut + " ..."
+    for i in range(max(picked) + 1, len(spans)):  # after: up to the next heading
+        if used + size(i) > limit or _is_label(text, spans[i]):
+            break
+        picked.add(i)
+        used += size(i)
+    for i in range(min(picked) - 1, -1, -1):  # before: back to (and with) a heading
+        if used + size(i) > limit or _is_label(text, spans[i + 1]):
+            break
+        picked.add(i)
+        used += size(i)
+    order = sorted(picked)
+    out = "... " if spans[order[0]][0] > 0 else ""
+    for n, i in enumerate(order):
+        if n and i != order[n - 1] + 1:
+            out += " ... "
+        elif n:
+            out += text[spans[i - 1][1]:spans[i][0]]
+        out += text[spans[i][0]:spans[i][1]]
+    return out + (" ..." if spans[order[-1]][1] < len(text) else "")
+
+
+def answer_spans(extractive: Answer) -> dict[str, list[tuple[int, int]]]:
+    """For each passage the extractive answer cites (by chunk id, in the answer's order): the
+    spans of the sentences it took from it, in the answer's order."""
+    from .claims import split_claims
+
+    by_marker = {c.marker: c for c in extractive.citations if c.chunk_id}
+    out: dict[str, list[tuple[int, int]]] = {}
+    for claim in split_claims(extractive.answer):
+        for n in claim.cited:
+            c = by_marker.get(n)
+            if c is None:
+                continue
+            got = out.setdefault(c.chunk_id, [])
+            said = _squash(claim.text)
+            found = [(a, b) for a, b in sentence_spans(c.text)
+                     if len(_squash(c.text[a:b])) >= 12 and _squash(c.text[a:b]) in said]
+            for span in found or ([(c.start, c.end)] if c.start is not None and
+                                  c.end is not None else []):
+                if span not in got:
+                    got.append(span)
+    return out
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9$%]+", " ", text.lower()).strip()
 
 
 def _render_passages(passages: Sequence[PromptPassage]) -> str:
@@ -118,8 +178,12 @@ def _render_passages(passages: Sequence[PromptPassage]) -> str:
     for p in passages:
         c = p.hit.chunk
         where = c.section.split(" > ")[-1] if c.section else ""
-        head = f"[{p.marker}] {c.title}" + (f" - {where}" if where and where != c.title else "")
-        blocks.append(f"{head}\n{p.shown}")
+        # the section says what the passage is about in fewer tokens than the document title
+        head = f"[{p.marker}] {where or c.title}"
+        shown = p.shown
+        if where and shown.startswith(where):  # a passage opening with its own heading
+            shown = shown[len(where):].lstrip(" :\n")
+        blocks.append(f"{head}\n{shown}")
     return "\n\n".join(blocks)
 
 
@@ -149,24 +213,25 @@ def build_prompt(question: str, history: Sequence[Turn], hits: Sequence[Hit],
                  extractive: Answer | None = None, *, context_tokens: int | None = None,
                  max_tokens: int = 256, count_tokens: Callable[[str], int] | None = None,
                  completion: bool = False, max_passages: int = MAX_PASSAGES,
-                 system: str = SYSTEM) -> Prompt:
+                 passage_chars: int = MAX_PASSAGE_CHARS, system: str = SYSTEM) -> Prompt:
     """The grounded prompt for `question`, fitted to `context_tokens` (if known).
 
-    Passages are the retrieved hits in rank order; a long passage is trimmed around the span
-    the extractive answer cited. When the prompt is too long, passages are shortened down to
-    MIN_PASSAGE_CHARS and then the lowest-ranked ones are dropped (at least one stays).
+    Passages are the ones the extractive answer cited (in its order: they hold the answer
+    spans), then the other retrieved hits in rank order, at most `max_passages`; a passage
+    longer than `passage_chars` is trimmed around the spans the extractive answer took from
+    it. When the prompt is too long, passages are shortened down to MIN_PASSAGE_CHARS and
+    then the last ones are dropped (at least one stays).
     """
-    focus = {}
-    if extractive is not None:
-        for c in extractive.citations:
-            if c.chunk_id and c.start is not None and c.end is not None:
-                focus[c.chunk_id] = (c.start, c.end)
+    focus = answer_spans(extractive) if extractive is not None else {}
     hist = _history(history)
-    chosen = list(hits[:max_passages])
-    cap = MAX_PASSAGE_CHARS
+    by_id = {h.chunk.chunk_id: h for h in hits}
+    order = [by_id[cid] for cid in focus if cid in by_id]
+    order += [h for h in hits if h.chunk.chunk_id not in focus]
+    chosen = order[:max_passages]
+    cap = min(MAX_PASSAGE_CHARS, passage_chars)
 
     def make(cap: int, chosen: list[Hit]) -> Prompt:
-        ps = tuple(PromptPassage(i + 1, h, _trim(h.chunk.text, cap, focus.get(h.chunk.chunk_id)))
+        ps = tuple(PromptPassage(i + 1, h, _trim(h.chunk.text, cap, focus.get(h.chunk.chunk_id, ())))
                    for i, h in enumerate(chosen))
         user, comp = _render(question, hist, ps, system)
         return Prompt(system, hist, user, comp, ps)

