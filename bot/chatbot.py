@@ -164,7 +164,8 @@ class Bot:
         retriever = HybridRetriever(generation, self.settings.embedder,
                                     candidates=self.settings.candidates,
                                     model_cache=self.settings.models_dir, vocab=vocab)
-        speller = Speller(generation.terms.words, frozenset(vocab.acronyms))
+        speller = Speller(generation.terms.words, frozenset(vocab.acronyms)) \
+            if Speller is not None else None
         reader = Reader(vocab, speller, generation.lexical.idf, self.similarity,
                         shapes=self._shapes)
         return retriever, vocab, reader

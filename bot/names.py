@@ -38,8 +38,9 @@ class NameModel:
     threshold: float = THRESHOLD
 
     @classmethod
-    def load(cls, embedder: str, path: Path = MODEL_PATH) -> NameModel | None:
+    def load(cls, embedder: str, path: Path | None = None) -> NameModel | None:
         """The fitted model for `embedder` (None when there is none for it)."""
+        path = path or MODEL_PATH
         if not path.is_file():
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -48,7 +49,8 @@ class NameModel:
         return cls(np.asarray(data["weights"], dtype=np.float32), float(data["bias"]),
                    data["embedder"], float(data.get("threshold", THRESHOLD)))
 
-    def save(self, path: Path = MODEL_PATH, **extra: object) -> None:
+    def save(self, path: Path | None = None, **extra: object) -> None:
+        path = path or MODEL_PATH
         path.write_text(json.dumps({"embedder": self.embedder, "threshold": self.threshold,
                                     "bias": self.bias,
                                     "weights": [round(float(w), 6) for w in self.weights],

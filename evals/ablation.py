@@ -1,18 +1,22 @@
 """Ablation: what each part of the answer pipeline is worth, measured on eval datasets.
 
-    python -m evals.ablation evals/datasets/dev.jsonl evals/datasets/check.jsonl
+    python -m evals.ablation evals/datasets/dev.jsonl evals/datasets/blind.jsonl
 
 Each variant switches one part off, opens a fresh Bot on the index in `BPO_KB_DATA_DIR` (build
 it first: `bpo-kb ingest`) and runs the datasets:
 
 - `full`: the shipped pipeline;
-- `hand_reranker`: the passage re-ranker's hand-set weights instead of the fitted ones;
-- `hand_unit_ranker`: the unit (sentence/item/row) ranker's hand-set weights;
-- `no_query_rewrite`: no acronym expansion, and the words every passage shares are kept in
-  the query vector;
-- `similarity_refusal`: refusal by the best unit similarity alone (the answerability score
-  is a function of it); reported as the share of unanswerable items refused at the
-  threshold that refuses at most 3% / 5% of answerable ones.
+- `no_vocabulary`: no vocabulary file (corpus/vocab.toml) - the acronyms the documents spell
+  out themselves are still found;
+- `no_shape_rules`: no question-shape rules - every question is "other" (no definition,
+  comparison, list or figure strategy);
+- `no_spelling`: question words are not corrected against the index's words;
+- `no_list_model`: the list model's hand-set weights instead of the fitted ones;
+- `hand_reranker` / `hand_unit_ranker`: the passage re-ranker's / unit ranker's hand-set
+  weights instead of the fitted ones;
+- `no_name_model`: words the documents never use are never read as names;
+- `similarity_refusal`: refusal by the best unit similarity alone; reported as the share of
+  unanswerable items refused at the threshold that refuses at most 3% / 5% of answerable ones.
 
 Every variant runs in its own process, so a switched-off part cannot leak into the next.
 """
@@ -26,38 +30,52 @@ import sys
 from pathlib import Path
 from typing import Any
 
-VARIANTS = ("full", "hand_reranker", "hand_unit_ranker", "no_query_rewrite",
-            "similarity_refusal")
-METRICS = ("fact_recall", "cite_hit", "recall@5", "mrr", "false_abstain", "oos_refusal")
+VARIANTS = ("full", "no_vocabulary", "no_shape_rules", "no_spelling", "no_list_model",
+            "hand_reranker", "hand_unit_ranker", "no_name_model", "similarity_refusal")
+METRICS = ("fact_recall", "cite_hit", "recall@5", "mrr", "false_abstain", "oos_refusal",
+           "median_words")
 
 
 def _run_variant(variant: str, datasets: list[str]) -> list[dict[str, Any]]:
     """Run the datasets with one part switched off (inside this process)."""
     import bot.abstention as abstention
+    import bot.chatbot as chatbot
+    import bot.compose.listing as listing
+    import bot.names as names
     import bot.ranking as ranking
     import bot.retrieval as retrieval
     from bot import Bot
     from bpo_kb import Settings
-    from ingest.text import normalize
 
     from .dataset import load_dataset
     from .runner import run
 
     missing = Path("/nonexistent/model.json")  # no fitted file: the hand-set weights
-    if variant == "hand_reranker":
+    settings = Settings()
+    shapes = True
+    if variant == "no_vocabulary":
+        settings = settings.model_copy(update={"vocab": "none"})
+    elif variant == "no_shape_rules":
+        shapes = False
+    elif variant == "no_spelling":
+        chatbot.Speller = None  # type: ignore[assignment,misc]
+    elif variant == "no_list_model":
+        listing.MODEL_PATH = missing
+    elif variant == "hand_reranker":
         retrieval.MODEL_PATH = missing
     elif variant == "hand_unit_ranker":
         ranking.MODEL_PATH = missing
-    elif variant == "no_query_rewrite":
-        retrieval.expand_query = lambda q: q  # type: ignore[assignment]
-        retrieval.dense_query = lambda q, _df: normalize(q)  # type: ignore[assignment]
+    elif variant == "no_name_model":
+        names.MODEL_PATH = missing
     elif variant == "similarity_refusal":
         sim = abstention.FEATURES.index("unit_sim")
         weights = tuple(10.0 if i == sim else 0.0 for i in range(len(abstention.FEATURES)))
         model = abstention.AbstentionModel(weights, -5.0, 0.0)  # never refuses by itself
         abstention.AbstentionModel.default = classmethod(  # type: ignore[method-assign]
             lambda cls: model)
-    bot = Bot.open(Settings())
+    bot = Bot.open(settings)
+    if not shapes:
+        bot = Bot(settings, bot.generation, shapes=False)
     rows = []
     for path in datasets:
         result = run(bot, load_dataset(path), dataset=Path(path).name)

@@ -233,7 +233,6 @@ def probe(data_dir: Path, chroma_url: str | None, n_queries: int) -> dict[str, A
     import psutil
 
     from bot import Bot
-    from bot.query import expand_query
     from bpo_kb import Settings
     from ingest import Generation, make_embedder
     from ingest.text import stems
@@ -262,7 +261,7 @@ def probe(data_dir: Path, chroma_url: str | None, n_queries: int) -> dict[str, A
         t0 = time.perf_counter()
         gen.store.query(qv, settings.candidates)
         store_q.append((time.perf_counter() - t0) * 1000)
-        toks = stems(expand_query(q))
+        toks = stems(bot.read(q).query)
         t0 = time.perf_counter()
         gen.lexical.scores(toks)
         bm25.append((time.perf_counter() - t0) * 1000)

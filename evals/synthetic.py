@@ -76,22 +76,27 @@ def synthetic_chunks(seeds: list[Any], n: int, seed: int = 7) -> tuple[list[Any]
     for i, c in enumerate(seeds):
         by_kind.setdefault(c.kind, []).append(i)
     out, origin = [], []
+    seen: set[str] = set()
     for j in range(n):
         a = j % len(seeds)
         ca = seeds[a]
         same = by_kind[ca.kind]
-        b = same[int(rng.integers(len(same)))]
-        pa, pb = _pieces(ca), _pieces(seeds[b])
-        take_a = [p for p in pa if rng.random() < 0.6] or pa[:1]
-        take_b = [p for p in pb if rng.random() < 0.4]
-        if ca.kind == "paragraph":
-            mixed = take_a + take_b
-            rng.shuffle(mixed)
-            body = " ".join(mixed)
-        else:
-            body = "\n".join(take_a + [p for p in take_b if p not in take_a])
-        header = ca.text[:ca.prefix]
-        text = header + _substitute(body, rng, vocab, 0.15)
+        text = ""
+        for _ in range(20):  # a text drawn twice is drawn again: every chunk is distinct
+            b = same[int(rng.integers(len(same)))]
+            pa, pb = _pieces(ca), _pieces(seeds[b])
+            take_a = [p for p in pa if rng.random() < 0.6] or pa[:1]
+            take_b = [p for p in pb if rng.random() < 0.4]
+            if ca.kind == "paragraph":
+                mixed = take_a + take_b
+                rng.shuffle(mixed)
+                body = " ".join(mixed)
+            else:
+                body = "\n".join(take_a + [p for p in take_b if p not in take_a])
+            text = ca.text[:ca.prefix] + _substitute(body, rng, vocab, 0.15)
+            if text not in seen:
+                break
+        seen.add(text)
         doc = j // CHUNKS_PER_DOC
         doc_id = f"synthetic-{doc:05d}.txt"
         out.append(Chunk(chunk_id=f"{doc_id}::{j % CHUNKS_PER_DOC}::{j:08x}", doc_id=doc_id,

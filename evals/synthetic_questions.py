@@ -1,6 +1,6 @@
 """Training questions generated from the index itself, for fitting the answer models.
 
-    python -m evals.synthetic_questions -o evals/datasets/synthetic.jsonl [--paraphrase qwen-1.5b]
+    python -m evals.synthetic_questions -o evals/training/synthetic.jsonl [--paraphrase qwen-1.5b]
 
 Every passage with a question of its own gives one: a FAQ passage its question (the gold:
 the sentences that answer it), any other passage its heading phrased as a question by

@@ -172,6 +172,18 @@ class Verification:
         return [v for v in self.claims if v.supported and v.repointed]
 
 
+def _quoted(claim: str, text: str) -> tuple[int, int] | None:
+    """The span of `text` that states `claim` verbatim (its label "Name: " and end period
+    aside), or None."""
+    core = claim.strip().rstrip(".").strip()
+    for cand in (core, core.split(": ", 1)[-1]):
+        if len(cand.split()) >= 4:
+            at = text.find(cand)
+            if at >= 0:
+                return at, at + len(cand)
+    return None
+
+
 class Verifier:
     """Scores claims against passages with the bot's embedder. Thread-safe."""
 
@@ -210,8 +222,13 @@ class Verifier:
         Every window (sentence, clause, two adjacent sentences) is scored as
         SIM_WEIGHT * cosine + (1 - SIM_WEIGHT) * word overlap, where overlap counts the claim's
         content stems found in the window or the passage heading; the best window wins, and the
-        hard checks look at it and its neighbouring sentences.
+        hard checks look at it and its neighbouring sentences. A claim the passage states word
+        for word (an extractive sentence) is supported by it outright.
         """
+        quoted = _quoted(claim, passage.text)
+        if quoted is not None and not claim.rstrip().endswith("?"):
+            return Support(score=1.0, similarity=1.0, overlap=1.0, start=quoted[0],
+                           end=quoted[1], threshold=self.threshold)
         wins = windows(passage.text) or [(0, len(passage.text))]
         texts = [passage.text[a:b] for a, b in wins]
         vecs = self._embed([claim, *texts])

@@ -357,8 +357,8 @@ def embed_cached(embedder: Any, texts: list[str], cache: dict[str, np.ndarray],
     missing = list(dict.fromkeys(k for k in keys if k not in cache))
     if missing:
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k in set(missing)}
-        log.info("%s: embedding %d of %d texts (the rest are cached)", stage, len(missing),
-                 len(texts))
+        log.info("embedding %d of %d texts for %r (the rest are cached)", len(missing),
+                 len(texts), stage)
         if progress:
             progress(stage, 0, len(missing))
         fresh = embedder.embed_documents([todo[k] for k in missing],

@@ -234,17 +234,18 @@ def choose_list(q: Question, ranked: Sequence[Candidate], vocab: Vocabulary,
         return None
     faq = faq_lead(ranked)
     best: tuple[float, ListGroup | None] = (-1.0, None)
-    for g in whole_lists(ranked, neighbour):
-        p = model.probability(list_features(g, q, ranked, vocab, faq))
+    for group in whole_lists(ranked, neighbour):
+        p = model.probability(list_features(group, q, ranked, vocab, faq))
         if p > best[0]:
-            best = (p, g)
-    g = best[1]
-    if g is None or best[0] < model.threshold:
+            best = (p, group)
+    chosen = best[1]
+    if chosen is None or best[0] < model.threshold:
         return None
-    top = max(c.score for c in g.units())
-    if id(ranked[0]) not in {id(c) for c in g.units()} and top < COMPETITIVE * ranked[0].score:
+    top = max(c.score for c in chosen.units())
+    if id(ranked[0]) not in {id(c) for c in chosen.units()} and \
+            top < COMPETITIVE * ranked[0].score:
         return None  # a unit outside every list answers better
-    return g
+    return chosen
 
 
 def whole_lists(ranked: Sequence[Candidate], neighbour: Neighbour | None

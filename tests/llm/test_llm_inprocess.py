@@ -18,9 +18,9 @@ from tests.llm.llm_support import assert_verified, cite_hit, dev_items
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
-# Answerable dev questions: three Gemma answers in part correctly, one it gets wrong.
+# Answerable dev questions: Gemma answers them in part correctly.
 GENERATED = ("d007", "d019", "d039")
-WRONG = "d005"  # "is BPO the same thing as outsourcing?" -> Gemma: "Yes, BPO is the same thing..."
+WRONG = "d005"  # asked of the fake model that invents everything
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def gemma_bot(corpus_settings: Any, gemma_gguf: Path) -> Any:
 def runs(gemma_bot: Any) -> dict[str, tuple[dict[str, Any], list[str], Any]]:
     """Each question streamed once: (item, drafts, final answer)."""
     out = {}
-    for item in dev_items(*GENERATED, WRONG):
+    for item in dev_items(*GENERATED):
         items = list(gemma_bot.stream(item["question"]))
         drafts = [x for x in items if isinstance(x, str)]
         out[item["id"]] = (item, drafts, items[-1])
@@ -81,12 +81,17 @@ def test_unmarked_sentences_are_pointed_at_the_passage_that_supports_them(
 
 
 def test_answer_with_nothing_verified_is_the_extractive_one_with_a_notice(
-        runs: dict[str, Any], bot: Any) -> None:
-    item, drafts, ans = runs[WRONG]
-    assert drafts, "the model streamed nothing"
+        corpus_settings: Any, bot: Any) -> None:
+    """A model whose every sentence is invented (the shipped fake, deterministic) gets the
+    extractive answer, with a notice and the removed sentences."""
+    from generate.fake import INVENTED
+
+    item = dev_items(WRONG)[0]
+    fake = llm_bot(corpus_settings, llm=f"fake:{INVENTED}")
+    ans = fake.ask(item["question"])
     assert ans.backend == "extractive"
     assert ans.verified_sentences == 0
-    assert ans.removed_sentences
+    assert ans.removed_sentences == (INVENTED,)
     assert ans.notice and "None of the" in ans.notice
     assert ans.answer == bot.ask(item["question"]).answer
     assert cite_hit(ans, item)
@@ -99,23 +104,20 @@ def test_stream_yields_the_growing_draft_then_the_verified_answer(runs: dict[str
         assert not isinstance(ans, str)
 
 
-def test_show_unsupported_keeps_and_marks_the_unsupported_sentences(
-        gemma_bot: Any, runs: dict[str, Any]) -> None:
-    from generate.generator import UNSUPPORTED_MARK, LLMGenerator
+def test_show_unsupported_keeps_and_marks_the_unsupported_sentences(corpus_settings: Any
+                                                                   ) -> None:
+    from generate.fake import INVENTED
+    from generate.generator import UNSUPPORTED_MARK
 
-    item, drafts, ans = next(r for r in runs.values()
-                             if r[2].backend == "gemma-270m" and r[2].removed_sentences)
-    gen = gemma_bot._generator
-    base, _, turns, hits = gemma_bot._extractive(item["question"], [])
-    prompt = gen._prompt(item["question"], turns, hits, base)
-    v = gen.verifier.verify(drafts[-1], [p.as_passage() for p in prompt.passages],
-                            question=item["question"])
-    marking = LLMGenerator(gen.backend, replace_settings(gen.settings, show_unsupported=True),
-                           gen.verifier)
-    shown = marking._answer(base, v, prompt)
-    assert UNSUPPORTED_MARK in shown.answer
-    assert shown.removed_sentences == ans.removed_sentences
-    assert shown.verified_sentences == ans.verified_sentences
+    item = dev_items(*GENERATED)[0]
+    removed = llm_bot(corpus_settings, llm="fake:invent").ask(item["question"])
+    shown = llm_bot(corpus_settings, llm="fake:invent", show_unsupported=True).ask(
+        item["question"])
+    assert INVENTED in removed.removed_sentences and INVENTED not in removed.answer
+    assert f"{INVENTED.rstrip('.')}. {UNSUPPORTED_MARK}" in shown.answer or \
+        UNSUPPORTED_MARK in shown.answer
+    assert shown.removed_sentences == removed.removed_sentences
+    assert shown.verified_sentences == removed.verified_sentences
     assert "marked" in (shown.notice or "")
 
 
