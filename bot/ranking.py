@@ -98,7 +98,7 @@ def candidates(hits: Sequence[Hit], q: Question, vocab: Vocabulary,
     best_hit = max(h.score for h in hits) or 1.0
     wants = q.figures - {"number"}
     faqs = sorted({r[0].context for r in rows if r[0].context.endswith("?")})
-    faq_sim = dict(zip(faqs, similarity(q.text, faqs), strict=True)) \
+    faq_sim = dict(zip(faqs, similarity(q.query, faqs), strict=True)) \
         if similarity is not None and faqs else {}
     out = []
     for i, (u, h, sim, tok) in enumerate(rows):

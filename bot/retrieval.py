@@ -233,7 +233,7 @@ class HybridRetriever:
         max_fused = max(fused.values())
         q_terms = dict(q.terms)
         q_total = sum(q_terms.values()) or 1.0
-        token_recall = self._token_recall(q.query, list(fused))
+        token_recall = self._token_recall(texts[0], list(fused))  # the dense text: one pass
         best_tokens = max((t[0] for t in token_recall.values()), default=0.0) or 1.0
         out = []
         for idx, f in fused.items():
