@@ -10,7 +10,9 @@ naming the rest.
 
 Which list, and whether a list at all: a small fitted model (`ListModel`, bot/list.json,
 `python -m evals.calibrate lists ...`) scores every list among the ranked units by general
-features - how well its items score (the unit ranker's probabilities), how much of the
+features - how well its best item scores against the best unit (relative: the unit
+ranker's absolute probabilities run lower on a small corpus of the user's own, and with
+them a list of returns steps lost to the threshold), how much of the
 question its heading and lead cover, how many of the best units belong to it, whether the
 question asks for a list. Only a question that asks for a list (`Question.shape`) is
 answered with one, by the best list when its probability clears the fitted threshold:
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from ingest import Chunk
 from ingest.text import sentence_spans, stems
-from ingest.units import row_cells, table_header, units_of
+from ingest.units import Unit, row_cells, table_header, units_of
 
 from ..question import Question
 from ..ranking import UNIT_FEATURES, Candidate
@@ -53,7 +55,7 @@ share of the best unit."""
 TOP_UNITS = 6
 """How many of the best units `share_top` looks at."""
 MODEL_PATH = Path(__file__).resolve().parent.parent / "list.json"
-LIST_FEATURES = ("top", "top_rel", "top3", "heading", "items", "share_top", "has_best",
+LIST_FEATURES = ("top_rel", "heading", "items", "share_top", "has_best",
                  "list_shape", "other_shape", "rank", "head_tokens", "faq_lead")
 FAQ_MATCH = 0.8
 """A guide's FAQ question this similar to the user's (cosine) is the user's question: its
@@ -93,7 +95,7 @@ def list_groups(ranked: Sequence[Candidate]) -> list[ListGroup]:
         u = c.unit
         if u.kind not in ("item", "row") or u.about_document:
             continue
-        key = (u.chunk.chunk_id, u.context)
+        key = (u.chunk.chunk_id, _list_context(u))
         by_key.setdefault(key, {}).setdefault(u.line, []).append(c)
         chunks[key] = u.chunk
     order = sorted(by_key, key=lambda k: (chunks[k].doc_id, chunks[k].ordinal,
@@ -105,7 +107,8 @@ def list_groups(ranked: Sequence[Candidate]) -> list[ListGroup]:
         items = [sorted(by_key[key][line], key=lambda c: c.unit.position)
                  for line in sorted(by_key[key])]
         if prev is not None and prev.doc_id == ch.doc_id and prev.ordinal + 1 == ch.ordinal \
-                and prev.section == ch.section and groups and key[1] == groups[-1].first.unit.context:
+                and prev.section == ch.section and groups and \
+                key[1] == _list_context(groups[-1].first.unit):
             groups[-1].items.extend(items)
         else:
             groups.append(ListGroup(items))
@@ -127,7 +130,7 @@ def complete(g: ListGroup, neighbour: Neighbour | None, ranked: Sequence[Candida
     for d, side, at in ((-1, before, first.chunk), (1, after, last.chunk)):
         ch = neighbour(at, d)
         while ch is not None and ch.section == at.section and ch.doc_id == at.doc_id:
-            items = _items_of(ch, first.context, known, ranked)
+            items = _items_of(ch, _list_context(first), known, ranked)
             if not items:
                 break
             side[:0] = items if d < 0 else []
@@ -144,11 +147,17 @@ def _items_of(chunk: Chunk, context: str, known: dict[tuple[str, int], Candidate
     hit = Hit(chunk=chunk, score=0.0, dense=0.0, lexical=0.0, rank=rank)
     by_line: dict[int, list[Candidate]] = {}
     for u in units_of(chunk):
-        if u.kind not in ("item", "row") or u.context != context or u.about_document:
+        if u.kind not in ("item", "row") or _list_context(u) != context or u.about_document:
             continue
         c = known.get((chunk.chunk_id, u.position)) or Candidate(u, hit, (), 0.0, 0.0)
         by_line.setdefault(u.line, []).append(c)
     return [by_line[k] for k in sorted(by_line)]
+
+
+def _list_context(u: Unit) -> str:
+    """The heading of the list `u` is an item of: its line's first unit's context (a long
+    bullet's later sentences carry the bullet's own label as their context)."""
+    return next((v.context for v in units_of(u.chunk) if v.line == u.line), u.context)
 
 
 def _heading_cover(g: ListGroup, q: Question, vocab: Vocabulary) -> float:
@@ -188,7 +197,7 @@ def list_features(g: ListGroup, q: Question, ranked: Sequence[Candidate], vocab:
     members = {id(c) for c in g.units()}
     top_units = ranked[:TOP_UNITS]
     best = ranked[0].score if ranked else 1.0
-    return (s[0], s[0] / (best or 1.0), sum(s[:3]) / len(s[:3]), _heading_cover(g, q, vocab),
+    return (s[0] / (best or 1.0), _heading_cover(g, q, vocab),
             min(len(g.items), 10) / 10.0,
             sum(id(c) in members for c in top_units) / max(1, len(top_units)),
             float(bool(ranked) and id(ranked[0]) in members), float(q.shape == "list"),
