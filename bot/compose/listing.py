@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ingest import Chunk
@@ -157,7 +158,17 @@ def _items_of(chunk: Chunk, context: str, known: dict[tuple[str, int], Candidate
 def _list_context(u: Unit) -> str:
     """The heading of the list `u` is an item of: its line's first unit's context (a long
     bullet's later sentences carry the bullet's own label as their context)."""
-    return next((v.context for v in units_of(u.chunk) if v.line == u.line), u.context)
+    return _line_contexts(u.chunk).get(u.line, u.context)
+
+
+@lru_cache(maxsize=100_000)
+def _line_contexts(chunk: Chunk) -> dict[int, str]:
+    """Each line of `chunk` -> the context of its first unit (cached per chunk, like
+    `units_of`)."""
+    out: dict[int, str] = {}
+    for v in units_of(chunk):
+        out.setdefault(v.line, v.context)
+    return out
 
 
 def _heading_cover(g: ListGroup, q: Question, vocab: Vocabulary) -> float:
