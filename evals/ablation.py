@@ -10,6 +10,8 @@ it first: `bpo-kb ingest`) and runs the datasets:
   out themselves are still found;
 - `no_shape_rules`: no question-shape rules - every question is "other" (no definition,
   comparison, list or figure strategy);
+- `no_<shape>_shape` (definition, comparison, list, figure, yesno): questions of that one
+  shape are read as "other" (which shape strategies pay);
 - `no_spelling`: question words are not corrected against the index's words;
 - `no_list_model`: the list model's hand-set weights instead of the fitted ones;
 - `hand_reranker` / `hand_unit_ranker`: the passage re-ranker's / unit ranker's hand-set
@@ -30,7 +32,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-VARIANTS = ("full", "no_vocabulary", "no_shape_rules", "no_spelling", "no_list_model",
+SHAPES = ("definition", "comparison", "list", "figure", "yesno")
+VARIANTS = ("full", "no_vocabulary", "no_shape_rules",
+            *(f"no_{shape}_shape" for shape in SHAPES), "no_spelling", "no_list_model",
             "hand_reranker", "hand_unit_ranker", "no_name_model", "similarity_refusal")
 METRICS = ("fact_recall", "cite_hit", "recall@5", "mrr", "false_abstain", "oos_refusal",
            "median_words")
@@ -42,6 +46,7 @@ def _run_variant(variant: str, datasets: list[str]) -> list[dict[str, Any]]:
     import bot.chatbot as chatbot
     import bot.compose.listing as listing
     import bot.names as names
+    import bot.question as question
     import bot.ranking as ranking
     import bot.retrieval as retrieval
     from bot import Bot
@@ -57,6 +62,14 @@ def _run_variant(variant: str, datasets: list[str]) -> list[dict[str, Any]]:
         settings = settings.model_copy(update={"vocab": "none"})
     elif variant == "no_shape_rules":
         shapes = False
+    elif variant.endswith("_shape"):
+        off, shape_of = variant[3:-6], question.shape_of
+
+        def one_off(text: str, english: Any = None) -> tuple[str, tuple[str, ...], str]:
+            shape, sides, subject = shape_of(text, english)
+            return ("other", (), "") if shape == off else (shape, sides, subject)
+
+        question.shape_of = one_off  # type: ignore[assignment]
     elif variant == "no_spelling":
         chatbot.Speller = None  # type: ignore[assignment,misc]
     elif variant == "no_list_model":
