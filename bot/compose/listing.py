@@ -5,7 +5,8 @@ runs", "give me a checklist": the answer is the one list (bullets, numbered step
 rows, sub-headings that each open with a sentence) that best matches the question - its
 lead (the line that introduces it, the sentence before it, or its heading), then its items
 in the guide's order, each shortened to its label and first sentence (table rows keep
-their most relevant columns), within the word budget; a longer list ends with "and N more"
+their most relevant columns; the item that holds the question's best unit shows that unit
+too), within the word budget; a longer list ends with "and N more"
 naming the rest.
 
 Which list, and whether a list at all: a small fitted model (`ListModel`, bot/list.json,
@@ -384,32 +385,56 @@ def list_lines(g: ListGroup, q: Question, ranked: Sequence[Candidate],
                similarity: Callable[[str, list[str]], list[float]] | None = None,
                budget: int = LIST_WORD_BUDGET) -> list[Line]:
     """The answer's lines for list `g`: its lead, then as many items (in order) as the
-    budget holds, at the widest column choice that fits the most, then "and N more"."""
+    budget holds, at the widest column choice that fits the most, then "and N more". The
+    item that holds the question's best unit is always shown, with that unit: when the
+    budget would end the list before it, it takes the place of the items before it that
+    do not fit ("the toughest criterion on the checklist" is its last item)."""
     lead = _lead(g, ranked)
     lead_words = words_of(lead.text) if lead else 0
-    best: tuple[int, list[Line]] = (-1, [])
+    focus = ranked[0] if ranked else None
+    at = next((i for i, item in enumerate(g.items) if any(c is focus for c in item)), None)
+    best: tuple[int, list[tuple[int, Line]]] = (-1, [])
     for cols in _columns(g, q, similarity):
-        lines: list[Line] = []
+        shown = [(i, _item_line(item, cols, focus if i == at else None))
+                 for i, item in enumerate(g.items)]
+        lines: list[tuple[int, Line]] = []
         words = lead_words
-        for item in g.items:
-            text, span = _item_text(item, cols)
-            n = words_of(text)
-            if lines and words + n > budget:
+        for i, line in shown:
+            if lines and words + words_of(line.text) > budget:
                 break
-            lines.append(Line(text, item[0], spans=(span,), bullet=True))
-            words += n
+            lines.append((i, line))
+            words += words_of(line.text)
+        if at is not None and at >= len(lines):
+            need = words_of(shown[at][1].text)
+            while lines and words + need > budget:
+                words -= words_of(lines.pop()[1].text)
+            lines.append(shown[at])
         if len(lines) > best[0]:
             best = (len(lines), lines)
         if len(lines) == len(g.items):
             break
-    lines = best[1]
-    rest = g.items[len(lines):]
+    picked = best[1]
+    out = [line for _, line in picked]
+    kept = {i for i, _ in picked}
+    rest = [item for i, item in enumerate(g.items) if i not in kept]
     if rest:
         names = [re.sub(r"\s+", " ", (it[0].unit.label or "").strip()) for it in rest]
         names = [n for n in names if n and len(n.split()) <= 6]
         tail = f"and {len(rest)} more" + (f": {', '.join(names)}" if len(names) == len(rest)
                                           else "")
         last = rest[-1][0]
-        lines.append(Line(tail, rest[0][0], spans=((rest[0][0].unit.start, last.unit.end),),
-                          bullet=True))
-    return ([lead] if lead else []) + lines
+        out.append(Line(tail, rest[0][0], spans=((rest[0][0].unit.start, last.unit.end),),
+                        bullet=True))
+    return ([lead] if lead else []) + out
+
+
+def _item_line(item: list[Candidate], columns: list[int] | None,
+               focus: Candidate | None) -> Line:
+    """One item's bullet; `focus`, a later sentence of it that is the question's best unit,
+    is shown after its first ("RPO: ... RPO SLAs typically cover time-to-fill, ...")."""
+    text, span = _item_text(item, columns)
+    spans = [span]
+    if focus is not None and not (span[0] <= focus.unit.start and focus.unit.end <= span[1]):
+        text = f"{text} {focus.unit.text}"
+        spans.append((focus.unit.start, focus.unit.end))
+    return Line(text, item[0], spans=tuple(spans), bullet=True)
