@@ -42,7 +42,9 @@ feature took a weight 10x any other and dev/check recall@5 and MRR were no bette
 vs 0: dev MRR 0.83 vs 0.86, check recall@5 0.99 vs 0.97, answers as good or better)."""
 LIST_C = 0.1
 """Inverse L2 strength of the list model: 5-fold grouped CV on dev+check+synthetic, list gain
--28 at 0.1 vs -29 at 1.0, and the folds' thresholds spread 0.63-0.73 vs 0.74-0.79."""
+-28 at 0.1 vs -29 at 1.0, and the folds' thresholds spread 0.63-0.73 vs 0.74-0.79 (measured
+before a list showed the question's best unit; refitted since at 0.1: cross-validated -23,
+thresholds 0.63-0.73)."""
 FALSE_ABSTAIN_BUDGET = 0.03
 """Largest share of answerable dev items the fitted threshold may refuse."""
 ABSTENTION_C = 3.0
@@ -327,7 +329,7 @@ def _recall(text: str, facts: Sequence[Sequence[str]]) -> float:
 
 def _list_rows(bot: Any, items: Sequence[dict[str, Any]]
                ) -> tuple[np.ndarray, np.ndarray, list[int], list[tuple[float, float]]]:
-    """Per answerable item, every list among its ranked units with `LIST_FEATURES`, labelled
+    """Per answerable item that asks for a list, every list among its ranked units with `LIST_FEATURES`, labelled
     by outcome: a list is a positive when answering with it states more of the item's facts
     than the answer without a list (or, for items without facts - the synthetic ones -
     when it holds their gold passage's units). Also returns each list's (fact recall with
@@ -341,6 +343,8 @@ def _list_rows(bot: Any, items: Sequence[dict[str, Any]]
         if not it.get("answerable") or not it.get("sources"):
             continue
         q = _read(bot, it)
+        if not q.wants_list:
+            continue  # only a question that asks for a list is answered with one
         ranked = bot.rank(q, bot.retrieve(q))
         facts = it.get("must_include") or []
         quotes = [s["quote"] for s in it["sources"]]
@@ -396,11 +400,6 @@ def fit_lists(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], N
 
     x, y, groups, recalls = _list_rows(bot, items)
     facts = {gi: bool(it.get("must_include")) for gi, it in enumerate(items)}
-    shape = LIST_FEATURES.index("list_shape")
-    keep = x[:, shape] > 0
-    x, y = x[keep], y[keep]
-    groups = [g for g, k in zip(groups, keep, strict=True) if k]
-    recalls = [r for r, k in zip(recalls, keep, strict=True) if k]
     asks = set(groups)
     grid = [float(t) for t in np.linspace(0.05, 0.95, 91)] + [1.1]
 

@@ -14,8 +14,7 @@ Which list, and whether a list at all: a small fitted model (`ListModel`, bot/li
 features - how well its best item scores against the best unit (relative: the unit
 ranker's absolute probabilities run lower on a small corpus of the user's own, and with
 them a list of returns steps lost to the threshold), how much of the
-question its heading and lead cover, how many of the best units belong to it, whether the
-question asks for a list. Only a question that asks for a list (`Question.shape`) is
+question its heading and lead cover, how many of the best units belong to it. Only a question that asks for a list (`Question.shape`) is
 answered with one, by the best list when its probability clears the fitted threshold:
 measured on dev and check, a list answer chosen for any other question lost more facts
 than it gained.
@@ -57,8 +56,8 @@ share of the best unit."""
 TOP_UNITS = 6
 """How many of the best units `share_top` looks at."""
 MODEL_PATH = Path(__file__).resolve().parent.parent / "list.json"
-LIST_FEATURES = ("top_rel", "heading", "items", "share_top", "has_best",
-                 "list_shape", "other_shape", "rank", "head_tokens", "faq_lead")
+LIST_FEATURES = ("top_rel", "heading", "items", "share_top", "has_best", "rank",
+                 "head_tokens", "faq_lead")
 FAQ_MATCH = 0.8
 """A guide's FAQ question this similar to the user's (cosine) is the user's question: its
 answer's first sentence opens the list ("Check domain experience, security, SLAs..." before
@@ -212,8 +211,7 @@ def list_features(g: ListGroup, q: Question, ranked: Sequence[Candidate], vocab:
     return (s[0] / (best or 1.0), _heading_cover(g, q, vocab),
             min(len(g.items), 10) / 10.0,
             sum(id(c) in members for c in top_units) / max(1, len(top_units)),
-            float(bool(ranked) and id(ranked[0]) in members), float(q.shape == "list"),
-            float(q.shape in ("definition", "figure", "comparison")),
+            float(bool(ranked) and id(ranked[0]) in members),
             1.0 / (1 + min(c.hit.rank for c in g.units())),
             max(c.hit.heading_tokens for c in g.units()),
             float(faq is not None and id(faq) not in members))
@@ -233,9 +231,8 @@ class ListModel:
             data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
             if tuple(data.get("features", ())) == LIST_FEATURES:
                 return cls(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]))
-        hand = {"top_rel": 3.0, "heading": 1.0, "share_top": 2.0, "has_best": 1.0,
-                "list_shape": 2.0, "other_shape": -4.0}
-        return cls(tuple(hand.get(f, 0.0) for f in LIST_FEATURES), -4.0, 0.5)
+        hand = {"top_rel": 3.0, "heading": 1.0, "share_top": 2.0, "has_best": 1.0}
+        return cls(tuple(hand.get(f, 0.0) for f in LIST_FEATURES), -2.0, 0.5)
 
     def save(self, path: Path = MODEL_PATH, **extra: object) -> None:
         path.write_text(json.dumps({"features": LIST_FEATURES, "weights": list(self.weights),
