@@ -4,7 +4,9 @@
 documents' own words (`ingest.terms`, counted at ingest) are the dictionary, so a user's
 corpus brings its own. A word is left alone when the documents use it, when it is an
 English word in its own right (wordfreq's bundled lists: "severance" is not a typo of
-anything) or when it is short (three letters or fewer: "ceo", "ppl"). A candidate must start
+anything), when it is short (three letters or fewer: "ceo", "ppl") or when it is written
+with a capital inside it ("TaskUs", "McKinsey": a name typed as its owner writes it, not a
+slip of the keyboard). A candidate must start
 with the same letter and lie within one edit (two for words of eight letters or more;
 a swap of two letters is one edit); the most frequent of the closest candidates wins.
 """
@@ -66,6 +68,8 @@ class Speller:
 
         def fix(m: re.Match[str]) -> str:
             typed = m.group(0)
+            if any(ch.isupper() for ch in typed[1:]) and not typed.isupper():
+                return typed  # a name's own casing ("TaskUs")
             right = self.correction(typed.lower())
             if right is None:
                 return typed

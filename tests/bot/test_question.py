@@ -74,6 +74,10 @@ def test_spelling_is_corrected_against_the_documents_own_words() -> None:
     assert ("recuitment", "recruitment") in fixes
     # English words and short words are left alone, even when the documents lack them
     assert sp.correct("severance for the ceo")[1] == ()
+    # a name written with a capital inside is its owner's spelling, not a typo of "tasks"
+    tasks = Speller({"tasks": 9})
+    assert tasks.correct("is TaskUs a BPO?")[1] == ()
+    assert tasks.correct("what are taskus?")[1] == (("taskus", "tasks"),)
 
 
 def test_chat_short_forms_are_read_as_words() -> None:
