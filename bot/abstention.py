@@ -68,6 +68,12 @@ only if English uses it less often than this (Zipf): "However", "Beware" are not
 COMMON = 0.3
 """A word in this share of passages or more is not a key word (in the guides: BPO,
 outsourcing, business...)."""
+
+
+def _common(lexical: LexicalIndex, s: str) -> bool:
+    """Is stem `s` in `COMMON` of the passages or more - and in two at least: in a corpus of
+    a few passages, a word that only one of them uses still tells them apart."""
+    return lexical.doc_freq.get(s, 0) >= max(2.0, COMMON * lexical.n_docs)
 DOMAIN_FLOOR = 1e-4
 """`domain` of a question without a single word the documents use (log10 -> -4)."""
 FIGURE_UNITS = 12
@@ -163,7 +169,7 @@ def names_of(q: Question, lexical: LexicalIndex, terms: Terms,
         if w in STOPWORDS or len(w) < 2 or w[0].isdigit():
             continue
         s = stem(w)
-        if s in out or lexical.df_ratio(s) >= COMMON:
+        if s in out or _common(lexical, s):
             continue
         if terms.words.get(w):
             if terms.capitalised(w) and (terms.inside.get(w, 0) > 0 or
@@ -201,11 +207,11 @@ def features(q: Question, hits: Sequence[Hit], ranked: Sequence[Candidate],
     (`unknown_name`: is a word the documents never use a name? see `bot.names`)."""
     asked = set(stems(q.text))  # the standalone question, without acronym expansions
     base = {t: w for t, w in q.terms.items() if t in asked} or dict(q.terms)
-    key = {t: w for t, w in base.items() if lexical.df_ratio(t) < COMMON}
+    key = {t: w for t, w in base.items() if not _common(lexical, t)}
     rarest = sorted(key, key=lambda t: -base[t])[:2]  # unknown words weigh most: never found
     names = names_of(q, lexical, terms, unknown_name) if terms is not None else []
     about = [s for w in asked_about(q.text) for s in stems(w)
-             if lexical.df_ratio(s) < COMMON and s not in names]
+             if not _common(lexical, s) and s not in names]
     required = list(dict.fromkeys(names + about + _numbers(q.text, names)))
     key_total = sum(key.values())
     all_total = sum(base.values()) or 1.0
