@@ -28,7 +28,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +44,19 @@ class ReplayBackend:
     completion = False
 
     def __init__(self, spec: str, drafts: dict[str, str], *, context_tokens: int | None,
-                 max_passages: int, passage_chars: int) -> None:
+                 max_passages: int, passage_chars: int,
+                 tokenize: Callable[[str], int] | None = None) -> None:
         self.spec = spec
         self.drafts = drafts
         self.context_tokens = context_tokens
         self.max_passages = max_passages
         self.passage_chars = passage_chars
+        self.tokenize = tokenize
+        """The recorded model's own token count (its vocabulary loaded without weights): a
+        prompt that did not fit was trimmed by it, and the replay must trim the same way."""
 
     def count_tokens(self, text: str) -> int:
-        return int(len(text) / 3.0)
+        return self.tokenize(text) if self.tokenize is not None else int(len(text) / 3.0)
 
     def stream(self, prompt: Any, *, max_tokens: int, cancel: threading.Event
                ) -> Iterator[str]:
@@ -108,7 +112,21 @@ class _Timed:
     def _prompt_user(self, question: str, history: Sequence[dict[str, str]]) -> str:
         gen = self.bot._generator
         base, q, turns, hits = self.bot._extractive(question, history)
-        return gen._prompt(q, turns, hits, base).user
+        return gen._prompt(q.text, turns, hits, base).user  # as Bot.stream prompts
+
+
+def _tokenizer(llm: str, settings: Any) -> Callable[[str], int] | None:
+    """The token count of the GGUF `llm` runs on, from its vocabulary alone (no weights
+    loaded), as `LlamaCppBackend.count_tokens` counts; None for other backends."""
+    if llm != "qwen-1.5b":
+        return None
+    from llama_cpp import Llama
+
+    from generate import qwen
+
+    vocab = Llama(model_path=str(settings.models_dir / qwen.QWEN_FILE), vocab_only=True,
+                  verbose=False)
+    return lambda text: len(vocab.tokenize(text.encode("utf-8"), add_bos=True))
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -143,7 +161,8 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
         ctx, k, chars = (qwen.QWEN_CTX, qwen.QWEN_PASSAGES, qwen.QWEN_PASSAGE_CHARS) \
             if llm == "qwen-1.5b" else (4096, 6, 1200)
         backend: Any = ReplayBackend(llm, {r["prompt"]: r["draft"] for r in recs if r["prompt"]},
-                                     context_tokens=ctx, max_passages=k, passage_chars=chars)
+                                     context_tokens=ctx, max_passages=k, passage_chars=chars,
+                                     tokenize=_tokenizer(llm, settings))
     elif llm != "extractive":
         backend = make_backend(llm, settings)
     generator = None if llm == "extractive" and replay is None else \

@@ -38,9 +38,11 @@ ANSWER_WORDS = 120
 """Word budget of an answer: generated sentences past it are dropped, and the stream stops
 once the draft holds this many words plus a margin (a small model would copy on)."""
 STOP_WORDS_MARGIN = 25
-COVERED = 0.6
+COVERED = 0.8
 """An extractive sentence whose content stems are this much in the kept generated sentences
-is already said; the others may follow the generated ones, within the word budget."""
+is already said; the others may follow the generated ones, within the word budget. Replayed
+on the full dev run of qwen-1.5b: fact recall 0.791 at 0.4, 0.803 at 0.6, 0.815 at 0.8 (a
+paraphrase that shares most words with a sentence often drops its figure or its name)."""
 
 
 @dataclass
