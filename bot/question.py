@@ -37,7 +37,10 @@ from .vocab import Vocabulary
 __all__ = ["ENGLISH_PATH", "SHAPES", "English", "Question", "Reader"]
 
 ENGLISH_PATH = Path(__file__).with_name("data") / "english.toml"
-SHAPES = ("comparison", "list", "definition", "figure", "yesno", "other")
+SHAPES = ("comparison", "list", "definition", "other")
+"""The answer strategies a question's form picks (bot/compose). A figure asked for is
+`Question.figures`, whatever the shape; "figure" and "yes/no" shapes were labels no strategy
+read (the ablation's no_figure_shape / no_yesno_shape rows changed no answer) and are gone."""
 MAX_SIDE_WORDS = 8
 MAX_SUBJECT_WORDS = 6
 
@@ -53,7 +56,7 @@ class Question:
     query: str
     """What is searched (`text` without how-to-answer phrases, plus acronym expansions)."""
     shape: str = "other"
-    """comparison, list, definition, figure, yesno or other."""
+    """comparison, list, definition or other (`SHAPES`)."""
     figures: frozenset[str] = frozenset()
     """Kinds of figure asked for (`bot.figures`)."""
     subject: str = ""
@@ -166,9 +169,6 @@ _STEPS = re.compile(r"\bsteps?\b|\bstep[- ]by[- ]step\b|\bwalk (?:me|us) through
                     r"\bchecklist\b|\bstages\b|\bphases\b|\bhow (?:does|do) (?:\w+\s+){1,4}work\b|"
                     r"^\s*(?:so\s+|and\s+)?how (?:do|should|can|would) (?:i|we|you|one) "
                     r"(?!\w+ (?:much|many|long)\b)", re.I)
-_YESNO = re.compile(r"^\s*(?:is|are|can|could|does|do|should|would|will|has|have|was|were)\b",
-                    re.I)
-
 
 def _side_text(text: str) -> str:
     return _SIDE_TAIL.sub("", _SIDE_LEAD.sub("", text.strip())).strip(" ?.!")
@@ -228,10 +228,6 @@ def shape_of(text: str, english: English | None = None) -> tuple[str, tuple[str,
     subject = acronyms.group(1) if acronyms else _definition(q) if not figures else ""
     if subject:
         return "definition", (), subject
-    if figures:
-        return "figure", (), ""
-    if _YESNO.match(q):
-        return "yesno", (), ""
     return "other", (), ""
 
 

@@ -10,7 +10,7 @@ it first: `bpo-kb ingest`) and runs the datasets:
   out themselves are still found;
 - `no_shape_rules`: no question-shape rules - every question is "other" (no definition,
   comparison, list or figure strategy);
-- `no_<shape>_shape` (definition, comparison, list, figure, yesno): questions of that one
+- `no_<shape>_shape` (definition, comparison, list): questions of that one
   shape are read as "other" (which shape strategies pay);
 - `no_spelling`: question words are not corrected against the index's words;
 - `no_list_model`: the list model's hand-set weights instead of the fitted ones;
@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SHAPES = ("definition", "comparison", "list", "figure", "yesno")
+SHAPES = ("definition", "comparison", "list")
 VARIANTS = ("full", "no_vocabulary", "no_shape_rules",
             *(f"no_{shape}_shape" for shape in SHAPES), "no_spelling", "no_list_model",
             "hand_reranker", "hand_unit_ranker", "no_name_model", "similarity_refusal")
