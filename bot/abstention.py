@@ -68,16 +68,16 @@ only if English uses it less often than this (Zipf): "However", "Beware" are not
 COMMON = 0.3
 """A word in this share of passages or more is not a key word (in the guides: BPO,
 outsourcing, business...)."""
+DOMAIN_FLOOR = 1e-4
+"""`domain` of a question without a single word the documents use (log10 -> -4)."""
+FIGURE_UNITS = 12
+"""Without key words, a figure of the asked kind must be in one of this many best units."""
 
 
 def _common(lexical: LexicalIndex, s: str) -> bool:
     """Is stem `s` in `COMMON` of the passages or more - and in two at least: in a corpus of
     a few passages, a word that only one of them uses still tells them apart."""
     return lexical.doc_freq.get(s, 0) >= max(2.0, COMMON * lexical.n_docs)
-DOMAIN_FLOOR = 1e-4
-"""`domain` of a question without a single word the documents use (log10 -> -4)."""
-FIGURE_UNITS = 12
-"""Without key words, a figure of the asked kind must be in one of this many best units."""
 
 
 @dataclass(frozen=True)

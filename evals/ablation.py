@@ -9,7 +9,7 @@ it first: `bpo-kb ingest`) and runs the datasets:
 - `no_vocabulary`: no vocabulary file (corpus/vocab.toml) - the acronyms the documents spell
   out themselves are still found;
 - `no_shape_rules`: no question-shape rules - every question is "other" (no definition,
-  comparison, list or figure strategy);
+  comparison or list strategy);
 - `no_<shape>_shape` (definition, comparison, list): questions of that one
   shape are read as "other" (which shape strategies pay);
 - `no_spelling`: question words are not corrected against the index's words;

@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -263,15 +263,14 @@ def _abstention_rows(bot: Any, items: Sequence[dict[str, Any]]
     return np.asarray(xs, dtype=np.float64), np.asarray(ys)
 
 
-def left_out_negatives(items: Sequence[dict[str, Any]], corpus: Path
+def left_out_negatives(items: Sequence[dict[str, Any]], texts: Mapping[str, str]
                        ) -> dict[str, list[int]]:
     """Answerable items that become unanswerable without one document: all their sources
-    are in it and none of their facts (any alternative) is in any other document of the
-    corpus. Document name -> the items' indexes. No label beyond the items' own is used."""
+    are in it and none of their facts (any alternative) is in any other document's text
+    (`texts`: document -> text, e.g. `evals.corpus.Corpus.texts`). Document name -> the
+    items' indexes. No label beyond the items' own is used."""
     from .metrics import fact_found
 
-    texts = {p.name: p.read_text(encoding="utf-8", errors="replace")
-             for p in sorted(corpus.iterdir()) if p.is_file() and p.suffix in (".txt", ".md")}
     out: dict[str, list[int]] = {}
     for i, it in enumerate(items):
         docs = {src["doc"] for src in it.get("sources") or []}
@@ -290,34 +289,27 @@ def left_out_negatives(items: Sequence[dict[str, Any]], corpus: Path
 def _left_out_rows(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], None]
                    ) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Refusal-model rows asked of an index without one document, one temporary index per
-    document: the items only it answers (`left_out_negatives`) labelled unanswerable, and
-    the answerable items whose sources are all in the other documents labelled answerable
-    (the same questions against a smaller corpus: the model sees both kinds in each).
-    Returns the rows, labels and each row's item index."""
-    import tempfile
-
-    from bot import Bot
-    from ingest import ingest
-
-    from .leave_one_out import _corpus_without
+    document of the corpus folder: the items only it answers (`left_out_negatives`)
+    labelled unanswerable, and the answerable items whose sources are all in the other
+    documents labelled answerable (the same questions against a smaller corpus: the model
+    sees both kinds in each). Returns the rows, labels and each row's item index."""
+    from .corpus import Corpus
+    from .leave_one_out import bot_without
 
     settings = bot.settings
+    texts = {d: t for d, t in Corpus.load(settings).texts.items()
+             if (Path(settings.corpus_dir) / d).is_file()}  # the folder's: each can be left out
     xs: list[list[float]] = []
     ys: list[int] = []
     groups: list[int] = []
-    for doc, idx in sorted(left_out_negatives(items, settings.corpus_dir).items()):
+    for doc, idx in sorted(left_out_negatives(items, texts).items()):
         keep = [i for i, it in enumerate(items) if it.get("answerable") and it.get("sources")
                 and all(src["doc"] != doc for src in it["sources"])]
-        with tempfile.TemporaryDirectory(prefix="bpo-kb-fit-") as tmp:
-            corpus = _corpus_without(settings.corpus_dir, doc, Path(tmp))
-            s = settings.model_copy(update={"data_dir": Path(tmp) / "data",
-                                            "corpus_dir": corpus})
-            ingest(s)
-            without = Bot.open(s)
+        with bot_without(settings, doc, prefix="bpo-kb-fit-") as without:
             x, _ = _abstention_rows(without, [items[i] for i in idx + keep])
-            xs.extend(x.tolist())
-            ys.extend([0] * len(idx) + [1] * len(keep))
-            groups.extend(idx + keep)
+        xs.extend(x.tolist())
+        ys.extend([0] * len(idx) + [1] * len(keep))
+        groups.extend(idx + keep)
         echo(f"  without {doc}: {len(idx)} items only it answers, {len(keep)} answered by "
              "the others")
     return np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=int), groups
@@ -382,11 +374,11 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
     p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
     t = _threshold(p, y, FALSE_ABSTAIN_BUDGET)
     fa, oos = _rates(p, y, t)
-    out = {"threshold": t, "dev_false_abstain": fa, "dev_oos_refusal": oos,
-           "left_out_negatives": float(len(ya) - len(y))}
-    if len(ya) > len(y):
+    out = {"threshold": t, "dev_false_abstain": fa, "dev_oos_refusal": oos}
+    if len(ya) > len(y):  # the left-out rows: refusals of their unanswerable ones
         pl = 1.0 / (1.0 + np.exp(-(xa[len(y):] @ w + b)))
-        out["left_out_refused"] = float(np.mean(pl < t))
+        out["left_out_negatives"] = float(np.sum(ya[len(y):] == 0))
+        out["left_out_refused"] = float(np.mean(pl[ya[len(y):] == 0] < t))
     if check:
         cx, cy = _abstention_rows(bot, check)
         cp = 1.0 / (1.0 + np.exp(-(cx @ w + b)))
@@ -410,8 +402,8 @@ def _recall(text: str, facts: Sequence[Sequence[str]]) -> float:
 
 def _list_rows(bot: Any, items: Sequence[dict[str, Any]]
                ) -> tuple[np.ndarray, np.ndarray, list[int], list[tuple[float, float]]]:
-    """Per answerable item that asks for a list, every list among its ranked units with `LIST_FEATURES`, labelled
-    by outcome: a list is a positive when answering with it states more of the item's facts
+    """Per answerable item that asks for a list, every list among its ranked units with
+    `LIST_FEATURES`, labelled by outcome: a list is a positive when answering with it states more of the item's facts
     than the answer without a list (or, for items without facts - the synthetic ones -
     when it holds their gold passage's units). Also returns each list's (fact recall with
     it, without it), for choosing the threshold."""

@@ -17,11 +17,13 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "run_leave_one_out"]
+__all__ = ["bot_without", "main", "run_leave_one_out"]
 
 
 def _corpus_without(corpus: Path, doc: str, into: Path) -> Path:
@@ -31,11 +33,24 @@ def _corpus_without(corpus: Path, doc: str, into: Path) -> Path:
     return out
 
 
+@contextmanager
+def bot_without(settings: Any, doc: str, prefix: str = "bpo-kb-loo-") -> Iterator[Any]:
+    """A `Bot` on an index built, in a temporary data dir, from the corpus folder without
+    document `doc`; the folder and index are removed on exit."""
+    from bot import Bot
+    from ingest import ingest
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        corpus = _corpus_without(settings.corpus_dir, doc, Path(tmp))
+        s = settings.model_copy(update={"data_dir": Path(tmp) / "data", "corpus_dir": corpus})
+        ingest(s)
+        yield Bot.open(s)
+
+
 def run_leave_one_out(dataset: Path, settings: Any, echo: Any = print) -> dict[str, Any]:
     """Per left-out document: refusal rate of its items without it; overall: refusal rate
     and, against the full corpus, the usual answer metrics of the same items."""
     from bot import Bot
-    from ingest import ingest
 
     from .dataset import load_dataset
     from .runner import run
@@ -51,12 +66,7 @@ def run_leave_one_out(dataset: Path, settings: Any, echo: Any = print) -> dict[s
     out: dict[str, Any] = {"dataset": str(dataset), "documents": {}}
     refused_all = 0
     for doc, its in sorted(by_doc.items()):
-        with tempfile.TemporaryDirectory(prefix="bpo-kb-loo-") as tmp:
-            corpus = _corpus_without(settings.corpus_dir, doc, Path(tmp))
-            s = settings.model_copy(update={"data_dir": Path(tmp) / "data",
-                                            "corpus_dir": corpus})
-            ingest(s)
-            bot = Bot.open(s)
+        with bot_without(settings, doc) as bot:
             flipped = [replace(it, answerable=False, must_include=(), sources=()) for it in its]
             r = run(bot, flipped, dataset=f"{dataset.name} without {doc}")
         refused = sum(1 for x in r.results if x["abstained"] and not x.get("error"))

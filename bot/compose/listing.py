@@ -13,9 +13,9 @@ Which list, and whether a list at all: a small fitted model (`ListModel`, bot/li
 `python -m evals.calibrate lists ...`) scores every list among the ranked units by general
 features - how well its best item scores against the best unit (relative: the unit
 ranker's absolute probabilities run lower on a small corpus of the user's own, and with
-them a list of returns steps lost to the threshold), how much of the
-question its heading and lead cover, how many of the best units belong to it. Only a question that asks for a list (`Question.shape`) is
-answered with one, by the best list when its probability clears the fitted threshold:
+them a list of returns steps lost to the threshold), how much of the question its heading
+and lead cover, how many of the best units belong to it. Only a question that asks for a
+list (`Question.shape`) is answered with one, by the best list when its probability clears the fitted threshold:
 measured on dev and check, a list answer chosen for any other question lost more facts
 than it gained.
 """

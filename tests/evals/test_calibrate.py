@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from evals.calibrate import left_out_negatives
 
 
-def test_left_out_negatives_are_the_items_only_one_document_answers(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("Refunds take 5 business days. Shipping is free.", "utf-8")
-    (tmp_path / "b.txt").write_text("Shipping is free over $50. Returns need an RA.", "utf-8")
+def test_left_out_negatives_are_the_items_only_one_document_answers() -> None:
+    texts = {"a.txt": "Refunds take 5 business days. Shipping is free.",
+             "b.txt": "Shipping is free over $50. Returns need an RA."}
 
     def item(doc: str, facts: list[list[str]], answerable: bool = True) -> dict[str, object]:
         return {"answerable": answerable, "must_include": facts,
@@ -23,4 +21,4 @@ def test_left_out_negatives_are_the_items_only_one_document_answers(tmp_path: Pa
         {"answerable": True, "must_include": [["free"]],
          "sources": [{"doc": "a.txt", "quote": "x"}, {"doc": "b.txt", "quote": "y"}]},
     ]
-    assert left_out_negatives(items, tmp_path) == {"a.txt": [0], "b.txt": [2]}
+    assert left_out_negatives(items, texts) == {"a.txt": [0], "b.txt": [2]}
