@@ -25,6 +25,7 @@ from bpo_kb import GenerationError, Settings
 from ingest.text import stems
 
 from .base import Backend, ContextOverflow
+from .evidence import missing_figures, missing_names
 from .prompting import Prompt, build_prompt
 from .verify import Verification, Verified, Verifier
 
@@ -211,28 +212,40 @@ class LLMGenerator:
         parts: list[str] = []
         cites = _Citations()
         words = 0
+        units = _extractive_sentences(extractive)
+        said_text = ""
         for c, ok in shown:
             text = _sentence(c.claim.text)
+            unit = _fuller(text, units) if ok else None
+            if unit is not None:
+                if unit[0] in said_text:
+                    continue  # two paraphrases of one unit: it is shown once
+                text = unit[0]
             n_words = len(text.split())
             if parts and words + n_words > ANSWER_WORDS:
                 break
             words += n_words
-            if ok and c.marker is not None and c.support is not None:
+            if ok:
+                said_text += " " + text
+            if unit is not None:
+                parts.append(f"{text} [{cites.add_citation(unit[1])}]")
+            elif ok and c.marker is not None and c.support is not None:
                 hit = next(p.hit for p in prompt.passages if p.marker == c.marker)
                 n = cites.add(hit, c.support.start, c.support.end)
                 parts.append(f"{text} [{n}]")
             else:
                 parts.append(f"{text} {UNSUPPORTED_MARK}")
-        said = set(stems(" ".join(_sentence(c.claim.text) for c, ok in shown if ok)))
+        said = set(stems(said_text))
         added = 0
-        for sentence, citation in _extractive_sentences(extractive):
+        for sentence, citation in units:
             st = set(stems(sentence))
             n_words = len(sentence.split())
-            if not st or len(st & said) >= COVERED * len(st) or words + n_words > ANSWER_WORDS:
+            if not st or words + n_words > ANSWER_WORDS or _said(sentence, st, said, said_text):
                 continue
             n = cites.add_citation(citation)
             parts.append(f"{sentence} [{n}]")
             said |= st
+            said_text += " " + sentence
             words += n_words
             added += 1
         bullets = sum(c.claim.bullet for c, _ in shown) > len(shown) / 2
@@ -280,16 +293,46 @@ class _Citations:
 
 
 def _extractive_sentences(extractive: Answer) -> list[tuple[str, Citation]]:
-    """The extractive answer's sentences (list items, table rows) with the citation of each."""
+    """The extractive answer's units (sentences, list items, table rows) with the citation of
+    each. A unit of several sentences carries its marker after the last one only; it stays
+    one unit ("Concentrix: Second-largest CX outsourcer - 440,000+ employees. Merged with
+    Webhelp (2023)." [1]), so none of its sentences is lost for want of a marker."""
     from .claims import split_claims
 
     by_marker = {c.marker: c for c in extractive.citations}
     out = []
+    pending: list[str] = []
     for claim in split_claims(extractive.answer):
+        pending.append(_sentence(claim.text))
         cit = next((by_marker[n] for n in claim.cited if n in by_marker), None)
         if cit is not None:
-            out.append((_sentence(claim.text), cit))
+            out.append((" ".join(pending), cit))
+            pending = []
     return out
+
+
+def _fuller(text: str, units: Sequence[tuple[str, Citation]]) -> tuple[str, Citation] | None:
+    """The extractive unit a generated sentence paraphrases (`COVERED` of its content stems
+    are the unit's) when the paraphrase dropped one of the unit's figures or names ("SIAM is a
+    management framework..." for "SIAM (Service Integration and Management) - A management
+    framework..."): the answer shows the unit instead."""
+    st = set(stems(text))
+    if not st:
+        return None
+    for unit in units:
+        us = set(stems(unit[0]))
+        if len(st & us) >= COVERED * len(st) and (missing_figures(unit[0], text)
+                                                  or missing_names(unit[0], text)):
+            return unit
+    return None
+
+
+def _said(sentence: str, st: set[str], said: set[str], said_text: str) -> bool:
+    """Has the answer so far said this extractive sentence: `COVERED` of its content stems,
+    and every figure and name it states (a paraphrase that drops "$8-25" or "Global
+    Capability Center" has not said it)?"""
+    return len(st & said) >= COVERED * len(st) and not missing_figures(sentence, said_text) \
+        and not missing_names(sentence, said_text)
 
 
 def _sentence(text: str) -> str:

@@ -68,6 +68,22 @@ def test_ask_json_rows_carry_backend_and_the_verifier_counts(corpus_settings: An
     assert "Moon" not in row["answer"]
 
 
+def test_a_paraphrase_that_drops_a_name_shows_the_passage_unit_instead(
+        corpus_settings: Any) -> None:
+    """The model shortens "SIAM (Service Integration and Management) - A management framework
+    ..." and loses the expansion: the answer shows the unit it paraphrased, cited, once."""
+    from tests.llm.conftest import llm_bot
+
+    spec = ("fake:SIAM is a management framework for organizations that source services from "
+            "multiple external providers. [1] SIAM is a framework for organizations that source "
+            "services from multiple external providers. [1]")
+    ans = llm_bot(corpus_settings, llm=spec).ask("What's SIAM?")
+    assert ans.backend == spec, ans.notice
+    assert ans.answer.count("SIAM (Service Integration and Management)") == 1, ans.answer
+    assert "SIAM is a management framework" not in ans.answer
+    assert ans.answer.split("[")[0].startswith("SIAM (Service Integration")
+
+
 @pytest.mark.parametrize(("spec", "badge"), [
     ("qwen-1.5b", "Answers: Qwen2.5-Coder-1.5B-Instruct (local)"),
     ("gemma-270m", "Answers: Gemma 3 270M (local)"),
