@@ -216,6 +216,11 @@ def features(q: Question, hits: Sequence[Hit], ranked: Sequence[Candidate],
     key_total = sum(key.values())
     all_total = sum(base.values()) or 1.0
     by_pos = {(c.unit.chunk.chunk_id, c.unit.position): c for c in ranked}
+    # a follow-up's words from the earlier turn name its topic: a unit need not repeat them
+    # if its passage states them ("how much cheaper would that be?" after "nearshore options
+    # inside the EU?": the cheaper-by unit, in a passage on nearshore Europe)
+    topic = asked - q.own if q.follow_up else set()
+    passage_bags: dict[str, frozenset[str]] = {}
     best_key = best_all = has_rarest = has_two = best_req = best_names = 0.0
     holding: list[tuple[float, str]] = []
     for c in ranked:
@@ -224,6 +229,12 @@ def features(q: Question, hits: Sequence[Hit], ranked: Sequence[Candidate],
                   and _same_line(c, n)]
         bag = vocab.widen(c.unit.stems | c.unit.label_stems
                           | frozenset().union(*(n.unit.stems for n in around)))
+        if topic:
+            ch = c.unit.chunk
+            if ch.chunk_id not in passage_bags:
+                passage_bags[ch.chunk_id] = vocab.widen(frozenset(
+                    stems(f"{ch.section} {ch.context} {ch.text}")))
+            bag = bag | (passage_bags[ch.chunk_id] & topic)
         kc = sum(w for t, w in key.items() if t in bag) / key_total if key_total else 1.0
         rc = sum(1 for t in required if t in bag) / len(required) if required else 1.0
         nc = sum(1 for t in names if t in bag) / len(names) if names else 1.0

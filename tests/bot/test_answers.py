@@ -163,6 +163,17 @@ def test_follow_up_keeps_what_was_asked(bot) -> None:  # type: ignore[no-untyped
     assert not ans.abstained and "25-60" in ans.answer.replace("\u2013", "-"), ans.answer
 
 
+def test_follow_up_is_judged_on_its_own_words_in_the_topics_passages(bot) -> None:  # type: ignore[no-untyped-def]
+    """The earlier turn's words ("first contact resolution") need not be in the very unit
+    that answers ("Target: 70-75%"), only in its passage: the follow-up is not refused."""
+    history = [{"role": "user", "content": "what is first contact resolution?"},
+               {"role": "assistant", "content": "FCR is the share of contacts resolved in the "
+                                                "first interaction."}]
+    ans = bot.ask("what target should it be?", history)
+    assert "resolution" in ans.retrieval_query, ans.retrieval_query
+    assert not ans.abstained, (ans.answerability, ans.answer)
+
+
 def test_follow_up_pointer_resolves_to_the_item_not_a_fragment(bot) -> None:  # type: ignore[no-untyped-def]
     first = bot.ask("What pricing models do BPO providers use?")
     history = [{"role": "user", "content": first.question},
