@@ -164,11 +164,22 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+_YES_NO = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|also|then|well)\W+)*(?:is|are|was|were|"
+                     r"do|does|did|should|shall|can|could|will|would|may|might|must|has|have|"
+                     r"had)\b", re.I)
+"""A question opening with an auxiliary verb asks yes or no..."""
+_WH = re.compile(r"\b(?:how|what|which|when|where|who|whom|whose|why)\b", re.I)
+"""...unless a question word follows ("is it true that ... how much ...", "do you know
+what ... costs?")."""
+
+
 @lru_cache(maxsize=8192)
 def asked_kinds(question: str) -> frozenset[str]:
     """The kinds of figure `question` asks for (empty when it asks for none). "number"
     means any figure will do."""
     q = normalize(question)
+    if _YES_NO.match(q) and not _WH.search(q):
+        return frozenset()  # "should our SLA include penalties?" asks whether, not how much
     kinds = {k for k, p in _ASKS if p.search(q)}
     if "duration" in kinds or "year" in kinds:
         kinds -= {"count", "number"}

@@ -52,6 +52,9 @@ def test_comparison_sides_are_the_things_compared() -> None:
     ("When was the LGPD enacted?", {"year"}),
     ("What pricing models are there?", set()),  # names a kind of pricing, asks no price
     ("Which hidden costs inflate a budget?", set()),
+    ("Should the contract include penalties?", set()),  # asks whether, not how much
+    ("Is it worth asking for a certification?", set()),
+    ("Do you know how much it costs per hour?", {"money"}),  # a question word follows
 ])
 def test_one_figure_parser_reads_what_a_question_asks(question: str, kinds: set[str]) -> None:
     assert asked_kinds(question) == frozenset(kinds)
