@@ -204,8 +204,10 @@ def faq_lead(ranked: Sequence[Candidate]) -> Candidate | None:
 def list_features(g: ListGroup, q: Question, ranked: Sequence[Candidate], vocab: Vocabulary,
                   faq: Candidate | None = None) -> tuple[float, ...]:
     """`LIST_FEATURES` of one (whole) list for one question; `faq`: the FAQ lead, if any."""
-    s = sorted((g.score(i) for i in range(len(g.items))), reverse=True)
-    members = {id(c) for c in g.units()}
+    lead = _before(g, ranked)  # the sentence that introduces a list belongs to it
+    s = sorted([g.score(i) for i in range(len(g.items))] + ([lead.score] if lead else []),
+               reverse=True)
+    members = {id(c) for c in g.units()} | ({id(lead)} if lead else set())
     top_units = ranked[:TOP_UNITS]
     best = ranked[0].score if ranked else 1.0
     return (s[0] / (best or 1.0), _heading_cover(g, q, vocab),
@@ -214,7 +216,7 @@ def list_features(g: ListGroup, q: Question, ranked: Sequence[Candidate], vocab:
             float(bool(ranked) and id(ranked[0]) in members),
             1.0 / (1 + min(c.hit.rank for c in g.units())),
             max(c.hit.heading_tokens for c in g.units()),
-            float(faq is not None and id(faq) not in members))
+            float(faq is not None and id(faq) not in members and not _under(g, faq)))
 
 
 @dataclass(frozen=True)
@@ -304,7 +306,8 @@ def _lead(g: ListGroup, ranked: Sequence[Candidate]) -> Line | None:
     """What opens the list: a guide's own answer to the user's question (`faq_lead`); else
     a sentence outside the list that answers the whole question better than any item; else
     the line that introduces it; else the sentence just before it."""
-    members = {id(c) for c in g.units()}
+    before = _before(g, ranked)
+    members = {id(c) for c in g.units()} | ({id(before)} if before else set())
     faq = faq_lead(ranked)
     if faq is not None and id(faq) not in members:
         return Line(faq.unit.text, faq)
@@ -318,13 +321,24 @@ def _lead(g: ListGroup, ranked: Sequence[Candidate]) -> Line | None:
     intro = _intro(g)
     if intro is not None:
         return Line(intro[0], g.first, spans=(intro[1],))
+    return Line(before.unit.text, before) if before is not None else None
+
+
+def _under(g: ListGroup, c: Candidate) -> bool:
+    """Is the list under the heading `c` is under (the list that follows a guide's own
+    answer to the question, under its FAQ heading "How does BPO work?")?"""
+    a, b = g.first.unit, c.unit
+    return a.chunk.doc_id == b.chunk.doc_id and a.chunk.section == b.chunk.section
+
+
+def _before(g: ListGroup, ranked: Sequence[Candidate]) -> Candidate | None:
+    """The short sentence just before the list's first item in its chunk ("The BPO process
+    follows a consistent model..." before "1. Process Identification: ..."), if ranked."""
     u = g.first.unit
     before = next((c for c in ranked if c.unit.chunk.chunk_id == u.chunk.chunk_id
                    and c.unit.position == u.position - 1 and c.unit.kind == "sentence"
                    and not c.unit.about_document), None)
-    if before is not None and words_of(before.unit.text) <= LEAD_WORDS:
-        return Line(before.unit.text, before)
-    return None
+    return before if before is not None and words_of(before.unit.text) <= LEAD_WORDS else None
 
 
 def _item_text(item: list[Candidate], columns: list[int] | None
