@@ -207,7 +207,7 @@ _SUBJECT_NOUN = re.compile(r"revenues?|salar(?:y|ies)|fines?|penalt(?:y|ies)", r
 _GENERIC_MODIFIERS = frozenset("""average typical good hourly monthly annual yearly daily total
     going usual normal maximum minimum max min best the what acceptable target standard market
     current real overall low high lower higher hidden setup fixed variable per same right fair
-    reasonable ballpark expected a an our their your its this that much many""".split())
+    reasonable ballpark expected a an our their your its this that much many one ones each""".split())
 """Words before "rate", "fee", "cost"... that say what kind of figure, not what it is of:
 "the average cost" asks a cost, "the attrition rate" asks about attrition."""
 

@@ -68,6 +68,7 @@ def test_figures_are_found_by_kind_and_value() -> None:
     assert 1_700_000.0 in values_in("1.7 million employees")
     assert asked_about("How many employees does Accenture have?") == ("employees",)
     assert asked_about("What's the going rate per invoice?") == ()
+    assert asked_about("How much does one cost to set up?") == ()  # a pronoun, not a subject
 
 
 def test_spelling_is_corrected_against_the_documents_own_words() -> None:
