@@ -150,7 +150,7 @@ def _same_line(a: Candidate, b: Candidate) -> bool:
 def _unknown_words(q: Question, lexical: LexicalIndex, vocab: Vocabulary) -> list[str]:
     """The question's own content words the index never uses (nor the vocabulary)."""
     out: list[str] = []
-    for w in words(q.text):
+    for w in words(q.content or q.text):
         if w in STOPWORDS or len(w) < 2 or w[0].isdigit() or w in out:
             continue
         if vocab.expansion(w) or any(lexical.knows(x) for x in vocab.synonyms_of(stem(w))):
@@ -165,7 +165,7 @@ def names_of(q: Question, lexical: LexicalIndex, terms: Terms,
     the words the documents write as names ("Accenture", "Poland", "GDPR"), and the words
     they never use that `unknown_name` says are names ("Vietnam", "PIPEDA")."""
     out: list[str] = []
-    for w in words(q.text):
+    for w in words(q.content or q.text):
         if w in STOPWORDS or len(w) < 2 or w[0].isdigit():
             continue
         s = stem(w)
@@ -205,14 +205,15 @@ def features(q: Question, hits: Sequence[Hit], ranked: Sequence[Candidate],
              unknown_name: Callable[[str], bool] | None = None) -> Features:
     """Answerability features of a parsed question, its passages and their ranked units
     (`unknown_name`: is a word the documents never use a name? see `bot.names`)."""
-    asked = set(stems(q.text))  # the standalone question, without acronym expansions
+    text = q.content or q.text  # standalone, without acronym expansions or how-to-answer words
+    asked = set(stems(text))
     base = {t: w for t, w in q.terms.items() if t in asked} or dict(q.terms)
     key = {t: w for t, w in base.items() if not _common(lexical, t)}
     rarest = sorted(key, key=lambda t: -base[t])[:2]  # unknown words weigh most: never found
     names = names_of(q, lexical, terms, unknown_name) if terms is not None else []
-    about = [s for w in asked_about(q.text) for s in stems(w)
+    about = [s for w in asked_about(text) for s in stems(w)
              if not _common(lexical, s) and s not in names]
-    required = list(dict.fromkeys(names + about + _numbers(q.text, names)))
+    required = list(dict.fromkeys(names + about + _numbers(text, names)))
     key_total = sum(key.values())
     all_total = sum(base.values()) or 1.0
     by_pos = {(c.unit.chunk.chunk_id, c.unit.position): c for c in ranked}

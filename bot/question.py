@@ -55,6 +55,9 @@ class Question:
     """What is answered: short forms read, typos corrected, standalone."""
     query: str
     """What is searched (`text` without how-to-answer phrases, plus acronym expansions)."""
+    content: str = ""
+    """`text` without the phrases about how to answer ("in plain English", "briefly"): what
+    an answer must be about."""
     shape: str = "other"
     """comparison, list, definition or other (`SHAPES`)."""
     figures: frozenset[str] = frozenset()
@@ -261,7 +264,8 @@ class Reader:
         figures = asked_kinds(standalone)
         query = self._query(standalone)
         own = frozenset(stems(self.english.without_style(text)))
-        return Question(asked=asked, text=standalone, query=query, shape=shape,
+        return Question(asked=asked, text=standalone, query=query,
+                        content=self.english.without_style(standalone), shape=shape,
                         figures=figures, subject=subject, sides=sides,
                         corrections=corrections, follow_up=r.follow_up, previous=r.previous,
                         terms=self._terms(query, own), own=own)

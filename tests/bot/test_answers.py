@@ -198,3 +198,12 @@ def test_answers_are_short_and_repeatable(bot) -> None:  # type: ignore[no-untyp
     a, b = bot.ask("Is KPO the same as LPO?"), bot.ask("Is KPO the same as LPO?")
     assert a.answer == b.answer
     assert [c.chunk_id for c in a.citations] == [c.chunk_id for c in b.citations]
+
+
+@pytest.mark.parametrize("question", ["explain rpo", "what does lpo cover"])
+def test_how_to_answer_phrases_do_not_move_the_refusal_score(bot, question: str) -> None:  # type: ignore[no-untyped-def]
+    """"in plain English" says how to answer, not what about: "English" (a name in the
+    guides) is not something the answer must contain."""
+    plain = bot.ask(f"{question}?").answerability
+    styled = bot.ask(f"{question} in plain english please").answerability
+    assert abs(plain - styled) < 0.05, (plain, styled)
