@@ -70,10 +70,10 @@ class Generator(Protocol):
     name: str
 
     def generate(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
-                 extractive: Answer) -> Answer: ...
+                 extractive: Answer, *, subject: str = "") -> Answer: ...
 
     def stream(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
-               extractive: Answer) -> Iterator[str | Answer]: ...
+               extractive: Answer, *, subject: str = "") -> Iterator[str | Answer]: ...
 
 
 def is_english(text: str, known: Callable[[str], bool]) -> bool:
@@ -289,7 +289,8 @@ class Bot:
         t0 = time.perf_counter()
         ans, q, turns, hits = self._extractive(question, history)
         if not ans.abstained and self._generator is not None:
-            ans = self._generator.generate(q.text, turns, hits, ans)
+            ans = self._generator.generate(q.text, turns, hits, ans,
+                                           subject=self._vocab.subject)
         return _with_latency(ans, (time.perf_counter() - t0) * 1000)
 
     def _extractive(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]]
@@ -325,7 +326,8 @@ class Bot:
         ans, q, turns, hits = self._extractive(question, history)
         if self._generator is not None and not ans.abstained:
             final = ans
-            for item in self._generator.stream(q.text, turns, hits, ans):
+            for item in self._generator.stream(q.text, turns, hits, ans,
+                                               subject=self._vocab.subject):
                 if isinstance(item, Answer):
                     final = item
                 else:

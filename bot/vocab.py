@@ -51,6 +51,9 @@ class Vocabulary:
     """Groups of stems that mean the same thing ({"cost", "price", "fee"...})."""
     source: str = ""
     """Where it was read from ("" for none), for messages."""
+    subject: str = ""
+    """What the documents are about, in words ("business process outsourcing (BPO)"):
+    `[corpus] subject`, told to a language model; "" for none."""
 
     @classmethod
     def empty(cls) -> Vocabulary:
@@ -62,6 +65,7 @@ class Vocabulary:
         `found` in the documents (the file wins where both define one)."""
         acronyms: dict[str, str] = {k.lower(): v.lower() for k, v in (found or {}).items()}
         groups: list[frozenset[str]] = []
+        subject = ""
         if path is not None and path.is_file():
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -82,7 +86,12 @@ class Vocabulary:
                 g = frozenset(s for w in group for s in stems(w))
                 if len(g) > 1:
                     groups.append(g)
-        return cls(acronyms, tuple(groups), str(path) if path and path.is_file() else "")
+            subject = dict(data.get("corpus", {})).get("subject", "")
+            if not isinstance(subject, str):
+                raise ConfigError(f"{path}: corpus.subject = {subject!r} must be a text, e.g. "
+                                  "subject = \"business process outsourcing (BPO)\"")
+        return cls(acronyms, tuple(groups), str(path) if path and path.is_file() else "",
+                   " ".join(subject.split()))
 
     # -- lookups -------------------------------------------------------------------------
     @cached_property

@@ -26,7 +26,7 @@ from ingest.text import stems
 
 from .base import Backend, ContextOverflow
 from .evidence import missing_figures, missing_names
-from .prompting import Prompt, build_prompt
+from .prompting import Prompt, build_prompt, system_prompt
 from .verify import Verification, Verified, Verifier
 
 __all__ = ["LLMGenerator"]
@@ -63,24 +63,25 @@ class LLMGenerator:
 
     # -- public ----------------------------------------------------------------------------
     def generate(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
-                 extractive: Answer) -> Answer:
+                 extractive: Answer, *, subject: str = "") -> Answer:
         """The verified generated answer (or the extractive one with a notice)."""
         final: Answer = extractive
-        for item in self.stream(question, history, hits, extractive):
+        for item in self.stream(question, history, hits, extractive, subject=subject):
             if isinstance(item, Answer):
                 final = item
         return final
 
     def stream(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
-               extractive: Answer) -> Iterator[str | Answer]:
-        """Yield the draft text as it grows (unverified), then the final verified `Answer`."""
+               extractive: Answer, *, subject: str = "") -> Iterator[str | Answer]:
+        """Yield the draft text as it grows (unverified), then the final verified `Answer`.
+        `subject`: what the documents are about, named in the system message."""
         deadline = time.monotonic() + self.settings.llm_timeout
         if not hits:
             yield extractive
             return
         run = _Run()
         for attempt in range(2):
-            prompt = self._prompt(question, history, hits, extractive)
+            prompt = self._prompt(question, history, hits, extractive, subject)
             run = _Run()
             try:
                 for delta in self._tokens(prompt, deadline):
@@ -123,12 +124,13 @@ class LLMGenerator:
 
     # -- internals -------------------------------------------------------------------------
     def _prompt(self, question: str, history: Sequence[Turn], hits: Sequence[Hit],
-                extractive: Answer) -> Prompt:
+                extractive: Answer, subject: str = "") -> Prompt:
         b = self.backend
         return build_prompt(question, history, hits, extractive, context_tokens=b.context_tokens,
                             max_tokens=self.settings.llm_max_tokens,
                             count_tokens=b.count_tokens, completion=b.completion,
-                            max_passages=b.max_passages, passage_chars=b.passage_chars)
+                            max_passages=b.max_passages, passage_chars=b.passage_chars,
+                            system=system_prompt(subject))
 
     def _tokens(self, prompt: Prompt, deadline: float) -> Iterator[str]:
         """The backend's text deltas, produced on a worker thread, bounded by the deadline."""

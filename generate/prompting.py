@@ -17,10 +17,10 @@ from ingest.text import sentence_spans
 
 from .verify import Passage
 
-__all__ = ["Prompt", "PromptPassage", "answer_spans", "build_prompt"]
+__all__ = ["Prompt", "PromptPassage", "answer_spans", "build_prompt", "system_prompt"]
 
-SYSTEM = (
-    "You answer questions about business process outsourcing (BPO) using only the numbered "
+SYSTEM_TEMPLATE = (
+    "You answer questions{about} using only the numbered "
     "passages from the guides. Answer in at most 120 words, in one to four sentences. Put the "
     "number of the passage that states it after every sentence, like [1] or [2]. Copy names "
     "and figures exactly as the passage writes them. Add nothing the passages do not say. "
@@ -28,7 +28,17 @@ SYSTEM = (
     "cover this."
 )
 """The system message: the same for every question, so llama.cpp re-uses its evaluated tokens
-(only the passages and the question are new work before the first answer token)."""
+(only the passages and the question are new work before the first answer token). `{about}`
+names the documents' subject (`system_prompt`)."""
+
+
+def system_prompt(subject: str = "") -> str:
+    """The system message for documents about `subject` (the vocabulary file's
+    `[corpus] subject`; none: no subject is named, for a user's own documents)."""
+    return SYSTEM_TEMPLATE.format(about=f" about {subject}" if subject else "")
+
+
+SYSTEM = system_prompt()
 MAX_PASSAGES = 6
 MAX_PASSAGE_CHARS = 1200
 """Longest passage shown by default; a backend's `passage_chars` can ask for less."""

@@ -114,3 +114,17 @@ def test_own_corpus_index_has_no_bpo_words(own_bot) -> None:  # type: ignore[no-
     words = own_bot.generation.terms.words
     assert "outsourcing" not in words and "refund" in words
     assert Path(own_bot.settings.corpus_dir).name == "docs"
+
+
+def test_a_language_model_is_not_told_a_users_documents_are_about_bpo(own_bot) -> None:  # type: ignore[no-untyped-def]
+    """The system message names the subject of the vocabulary file (`[corpus] subject`);
+    without one it names none - never the guides' trade."""
+    from generate import make_generator
+
+    gen = make_generator(own_bot.settings.model_copy(update={"llm": "fake:invent"}))
+    assert gen is not None and own_bot.vocab.subject == ""
+    q = own_bot.read("How long do I have to return an item?")
+    hits = own_bot.retrieve(q)
+    prompt = gen._prompt(q.text, (), hits, own_bot.ask(q.text), own_bot.vocab.subject)
+    assert "outsourcing" not in prompt.system.lower() and "BPO" not in prompt.system
+    assert prompt.system.startswith("You answer questions using only the numbered passages")

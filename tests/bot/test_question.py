@@ -147,3 +147,16 @@ def test_broken_vocabulary_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("[acronyms\nkpo = 1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="Cannot read the vocabulary file"):
         Vocabulary.load(bad)
+
+
+def test_vocabulary_file_names_the_documents_subject(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.vocab import Vocabulary
+    from generate.prompting import system_prompt
+
+    f = tmp_path / "vocab.toml"
+    f.write_text('[corpus]\nsubject = "our returns  policy"\n', encoding="utf-8")
+    subject = Vocabulary.load(f).subject
+    assert subject == "our returns policy"
+    assert system_prompt(subject).startswith("You answer questions about our returns policy "
+                                             "using only")
+    assert Vocabulary.load(None).subject == ""
