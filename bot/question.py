@@ -262,10 +262,10 @@ class Reader:
         standalone = r.text
         shape, sides, subject = shape_of(standalone, self.english) if self.shapes else ("other", (), "")
         figures = asked_kinds(standalone)
-        query = self._query(standalone)
+        content = self.english.without_style(standalone)
+        query = self._query(content)
         own = frozenset(stems(self.english.without_style(text)))
-        return Question(asked=asked, text=standalone, query=query,
-                        content=self.english.without_style(standalone), shape=shape,
+        return Question(asked=asked, text=standalone, query=query, content=content, shape=shape,
                         figures=figures, subject=subject, sides=sides,
                         corrections=corrections, follow_up=r.follow_up, previous=r.previous,
                         terms=self._terms(query, own), own=own)
@@ -274,9 +274,9 @@ class Reader:
         out = self.english.read_short_forms(normalize(text))
         return self.speller.correct(out)[0] if self.speller is not None else out
 
-    def _query(self, text: str) -> str:
-        core = self.english.without_style(text)
-        core = re.sub(r"^\s*(?:define|explain)\s+(?=\S)", "", core, flags=re.I)
+    def _query(self, content: str) -> str:
+        """What is searched for `content` (the question without how-to-answer phrases)."""
+        core = re.sub(r"^\s*(?:define|explain)\s+(?=\S)", "", content, flags=re.I)
         extra = self.vocab.expansions_in(core)
         return core if not extra else f"{core} ({'; '.join(extra)})"
 

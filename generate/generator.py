@@ -237,16 +237,13 @@ class LLMGenerator:
                 parts.append(f"{text} [{n}]")
             else:
                 parts.append(f"{text} {UNSUPPORTED_MARK}")
-        said = set(stems(said_text))
         added = 0
         for sentence, citation in units:
-            st = set(stems(sentence))
             n_words = len(sentence.split())
-            if not st or words + n_words > ANSWER_WORDS or _said(sentence, st, said, said_text):
+            if not stems(sentence) or words + n_words > ANSWER_WORDS or _said(sentence, said_text):
                 continue
             n = cites.add_citation(citation)
             parts.append(f"{sentence} [{n}]")
-            said |= st
             said_text += " " + sentence
             words += n_words
             added += 1
@@ -318,23 +315,26 @@ def _fuller(text: str, units: Sequence[tuple[str, Citation]]) -> tuple[str, Cita
     are the unit's) when the paraphrase dropped one of the unit's figures or names ("SIAM is a
     management framework..." for "SIAM (Service Integration and Management) - A management
     framework..."): the answer shows the unit instead."""
+    return next((unit for unit in units
+                 if _covered(text, unit[0]) and _drops_facts(unit[0], text)), None)
+
+
+def _said(sentence: str, said_text: str) -> bool:
+    """Has the answer so far (`said_text`) said this extractive sentence: `COVERED` of its
+    content stems, and every figure and name it states (a paraphrase that drops "$8-25" or
+    "Global Capability Center" has not said it)?"""
+    return _covered(sentence, said_text) and not _drops_facts(sentence, said_text)
+
+
+def _covered(text: str, by: str) -> bool:
+    """Are `COVERED` of `text`'s content stems (and at least one) in `by`?"""
     st = set(stems(text))
-    if not st:
-        return None
-    for unit in units:
-        us = set(stems(unit[0]))
-        if len(st & us) >= COVERED * len(st) and (missing_figures(unit[0], text)
-                                                  or missing_names(unit[0], text)):
-            return unit
-    return None
+    return bool(st) and len(st & set(stems(by))) >= COVERED * len(st)
 
 
-def _said(sentence: str, st: set[str], said: set[str], said_text: str) -> bool:
-    """Has the answer so far said this extractive sentence: `COVERED` of its content stems,
-    and every figure and name it states (a paraphrase that drops "$8-25" or "Global
-    Capability Center" has not said it)?"""
-    return len(st & said) >= COVERED * len(st) and not missing_figures(sentence, said_text) \
-        and not missing_names(sentence, said_text)
+def _drops_facts(unit: str, text: str) -> bool:
+    """Does `text` leave out a figure or a name that `unit` states?"""
+    return bool(missing_figures(unit, text) or missing_names(unit, text))
 
 
 def _sentence(text: str) -> str:
