@@ -204,10 +204,10 @@ def faq_lead(ranked: Sequence[Candidate]) -> Candidate | None:
 def list_features(g: ListGroup, q: Question, ranked: Sequence[Candidate], vocab: Vocabulary,
                   faq: Candidate | None = None) -> tuple[float, ...]:
     """`LIST_FEATURES` of one (whole) list for one question; `faq`: the FAQ lead, if any."""
-    lead = _before(g, ranked)  # the sentence that introduces a list belongs to it
+    lead = _before(g, ranked)
     s = sorted([g.score(i) for i in range(len(g.items))] + ([lead.score] if lead else []),
                reverse=True)
-    members = {id(c) for c in g.units()} | ({id(lead)} if lead else set())
+    members = _members(g, lead)
     top_units = ranked[:TOP_UNITS]
     best = ranked[0].score if ranked else 1.0
     return (s[0] / (best or 1.0), _heading_cover(g, q, vocab),
@@ -307,7 +307,7 @@ def _lead(g: ListGroup, ranked: Sequence[Candidate]) -> Line | None:
     a sentence outside the list that answers the whole question better than any item; else
     the line that introduces it; else the sentence just before it."""
     before = _before(g, ranked)
-    members = {id(c) for c in g.units()} | ({id(before)} if before else set())
+    members = _members(g, before)
     faq = faq_lead(ranked)
     if faq is not None and id(faq) not in members:
         return Line(faq.unit.text, faq)
@@ -322,6 +322,12 @@ def _lead(g: ListGroup, ranked: Sequence[Candidate]) -> Line | None:
     if intro is not None:
         return Line(intro[0], g.first, spans=(intro[1],))
     return Line(before.unit.text, before) if before is not None else None
+
+
+def _members(g: ListGroup, before: Candidate | None) -> set[int]:
+    """Ids of the list's units, and of the sentence that introduces it (`_before`): it
+    belongs to the list."""
+    return {id(c) for c in g.units()} | ({id(before)} if before is not None else set())
 
 
 def _under(g: ListGroup, c: Candidate) -> bool:
