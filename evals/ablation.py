@@ -17,6 +17,8 @@ it first: `bpo-kb ingest`) and runs the datasets:
 - `hand_reranker` / `hand_unit_ranker`: the passage re-ranker's / unit ranker's hand-set
   weights instead of the fitted ones;
 - `no_name_model`: words the documents never use are never read as names;
+- `no_cross_encoder`: no cross-encoder (`BPO_KB_CROSS_ENCODER=none`): the first-stage unit
+  ranker alone and the refusal model fitted without the cross-encoder's feature;
 - `similarity_refusal`: refusal by the best unit similarity alone; reported as the share of
   unanswerable items refused at the threshold that refuses at most 3% / 5% of answerable ones.
 
@@ -35,7 +37,8 @@ from typing import Any
 SHAPES = ("definition", "comparison", "list")
 VARIANTS = ("full", "no_vocabulary", "no_shape_rules",
             *(f"no_{shape}_shape" for shape in SHAPES), "no_spelling", "no_list_model",
-            "hand_reranker", "hand_unit_ranker", "no_name_model", "similarity_refusal")
+            "hand_reranker", "hand_unit_ranker", "no_name_model", "no_cross_encoder",
+            "similarity_refusal")
 METRICS = ("fact_recall", "cite_hit", "recall@5", "mrr", "false_abstain", "oos_refusal",
            "median_words")
 
@@ -80,12 +83,14 @@ def _run_variant(variant: str, datasets: list[str]) -> list[dict[str, Any]]:
         ranking.MODEL_PATH = missing
     elif variant == "no_name_model":
         names.MODEL_PATH = missing
+    elif variant == "no_cross_encoder":
+        settings = settings.model_copy(update={"cross_encoder": "none"})
     elif variant == "similarity_refusal":
         sim = abstention.FEATURES.index("unit_sim")
         weights = tuple(10.0 if i == sim else 0.0 for i in range(len(abstention.FEATURES)))
         model = abstention.AbstentionModel(weights, -5.0, 0.0)  # never refuses by itself
         abstention.AbstentionModel.default = classmethod(  # type: ignore[method-assign]
-            lambda cls: model)
+            lambda cls, **_: model)
     bot = Bot.open(settings)
     if not shapes:
         bot = Bot(settings, bot.generation, shapes=False)

@@ -11,10 +11,14 @@
 - ranker: the unit ranker (bot/ranking.py) learns which sentences, list items and table rows
   of the retrieved passages belong to a correct answer; a unit is a positive example when
   most of its content words are in a gold quote of the item (or it holds most of the quote).
+  Then its second stage, the same on the first stage's rankings with the cross-encoder's
+  features of its best units added.
 - abstention: the refusal model (bot/abstention.py) learns answerable vs not from the items'
   `answerable` labels; its threshold is the lowest refusal cut that keeps false refusals of
-  answerable dev items at or under FALSE_ABSTAIN_BUDGET. `--left-out` adds the items asked
-  of an index without each document (see `fit_abstention` for why it is not the default).
+  answerable dev items at or under FALSE_ABSTAIN_BUDGET; a second model without the
+  cross-encoder's feature, on first-stage rankings, for a bot without one. `--left-out` adds
+  the items asked of an index without each document (see `fit_abstention` for why it is not
+  the default).
 
 - projection: the PCA that shrinks the bundled MiniLM's word-piece vectors to
   `ingest.tokens.TOKEN_DIM` dims (ingest/token_projection.npz), fitted on the word-pieces of
@@ -120,6 +124,27 @@ def _ranker_rows(bot: Any, items: Sequence[dict[str, Any]]) -> tuple[np.ndarray,
     return np.asarray(xs, dtype=np.float64), np.asarray(ys), groups
 
 
+def _cross_rows(bot: Any, items: Sequence[dict[str, Any]], units: int | None = None
+                ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Second-stage rows: each item's first-stage ranking with the cross-encoder's features."""
+    from bot.ranking import with_cross
+
+    xs: list[tuple[float, ...]] = []
+    ys: list[int] = []
+    groups: list[int] = []
+    for gi, it in enumerate(items):
+        if not it.get("answerable") or not it.get("sources"):
+            continue
+        q = _read(bot, it)
+        first = bot._ranker.first_stage(bot.retrieve(q), q, bot.vocab, bot.similarity)
+        quotes = [s["quote"] for s in it["sources"]]
+        for c in with_cross(first, q.content or q.text, bot._cross, units):
+            xs.append(c.features)
+            ys.append(_unit_label(c.unit.text, quotes))
+            groups.append(gi)
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys), groups
+
+
 def _top1(x: np.ndarray, y: np.ndarray, groups: list[int], w: np.ndarray, b: float) -> float:
     """Share of items whose best-scored unit is a positive one (items with any positive)."""
     scores = x @ w + b
@@ -219,46 +244,72 @@ def fit_reranker(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str]
     return out
 
 
-def fit_ranker(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], None],
-               check: Sequence[dict[str, Any]] = (), save: bool = True) -> dict[str, float]:
+def _fit_ranking(x: np.ndarray, y: np.ndarray, groups: list[int], w0: np.ndarray
+                 ) -> tuple[np.ndarray, float]:
+    """Listwise weights pulled towards `w0`, scaled (with a bias) so scores read as
+    probabilities: the bias does not change the ranking."""
     from sklearn.linear_model import LogisticRegression
 
-    from bot.ranking import MODEL_PATH, UNIT_FEATURES, UnitRanker
+    w = _listwise(x, y, groups, w0)
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    model.fit((x @ w)[:, None], y)
+    return w * float(model.coef_[0][0]), float(model.intercept_[0])
+
+
+def fit_ranker(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], None],
+               check: Sequence[dict[str, Any]] = (), save: bool = True) -> dict[str, float]:
+    """The unit ranker's first stage, then (with a cross-encoder) its second stage."""
+    from bot.ranking import CROSS_FEATURES, MODEL_PATH, UNIT_FEATURES, Logistic, UnitRanker
 
     x, y, groups = _ranker_rows(bot, items)
     old = UnitRanker.default()
-    w = _listwise(x, y, groups, np.asarray(old.weights))
-    # the bias does not change the ranking; set it so scores read as probabilities
-    model = LogisticRegression(C=1.0, max_iter=2000)
-    model.fit((x @ w)[:, None], y)
-    scale = float(model.coef_[0][0])
-    w = w * scale
-    b = float(model.intercept_[0])
-    out = {"dev_top1": _top1(x, y, groups, w, b), "dev_units": len(y), "dev_pos": int(y.sum())}
+    w, b = _fit_ranking(x, y, groups, np.asarray(old.weights))
+    out: dict[str, float] = {"dev_top1": _top1(x, y, groups, w, b), "dev_units": len(y),
+                             "dev_pos": int(y.sum())}
     out["dev_top1_before"] = _top1(x, y, groups, np.asarray(old.weights), old.bias)
     if check:
         cx, cy, cg = _ranker_rows(bot, check)
         out["check_top1"] = _top1(cx, cy, cg, w, b)
         out["check_top1_before"] = _top1(cx, cy, cg, np.asarray(old.weights), old.bias)
-    for k, v in out.items():
-        echo(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
     echo("  weights: " + ", ".join(f"{f}={wi:+.2f}" for f, wi in zip(UNIT_FEATURES, w,
                                                                       strict=True)))
+    ranker = UnitRanker(tuple(float(v) for v in w), b, old.second)
+    second = None
+    if bot._cross is not None:
+        bot._ranker = ranker  # the second stage re-scores the new first stage's ranking
+        x2, y2, g2 = _cross_rows(bot, items)
+        w0 = np.concatenate([w, np.zeros(len(CROSS_FEATURES))])
+        w2, b2 = _fit_ranking(x2, y2, g2, w0)
+        second = Logistic(tuple(float(v) for v in w2), b2)
+        out["dev_top1_second"] = _top1(x2, y2, g2, w2, b2)
+        out["dev_top1_first_same_rows"] = _top1(x2, y2, g2, w0, b)
+        if check:
+            cx2, cy2, cg2 = _cross_rows(bot, check)
+            out["check_top1_second"] = _top1(cx2, cy2, cg2, w2, b2)
+        echo("  second stage: " + ", ".join(f"{f}={wi:+.2f}" for f, wi in zip(
+            UNIT_FEATURES + CROSS_FEATURES, w2, strict=True)))
+    for k, v in out.items():
+        echo(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
     if save:
-        UnitRanker(tuple(float(v) for v in w), b).save(MODEL_PATH, fitted_on=len(items),
-                                                         metrics=out)
+        UnitRanker(ranker.weights, b, second).save(MODEL_PATH, fitted_on=len(items),
+                                                   metrics=out)
         echo(f"wrote {MODEL_PATH}")
     return out
 
 
-def _abstention_rows(bot: Any, items: Sequence[dict[str, Any]]
+def _abstention_rows(bot: Any, items: Sequence[dict[str, Any]], *, cross: bool = True
                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Refusal-model rows; `cross=False`: the features of a bot without a cross-encoder."""
+    from bot.abstention import FEATURES, PLAIN
+
     xs, ys = [], []
+    encoder = bot._cross if cross else None
     for it in items:
         q = _read(bot, it)
         hits = bot.retrieve(q)
-        _, f = bot.assess(q, hits, bot.rank(q, hits))
-        xs.append(f.vector())
+        ranked = bot._ranker.rank(hits, q, bot.vocab, bot.similarity, encoder)
+        _, f = bot.assess(q, hits, ranked)
+        xs.append(f.vector(FEATURES if encoder is not None else PLAIN))
         ys.append(1 if it.get("answerable") else 0)
     return np.asarray(xs, dtype=np.float64), np.asarray(ys)
 
@@ -286,7 +337,8 @@ def left_out_negatives(items: Sequence[dict[str, Any]], texts: Mapping[str, str]
     return out
 
 
-def _left_out_rows(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], None]
+def _left_out_rows(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[str], None],
+                   cross: bool = True
                    ) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Refusal-model rows asked of an index without one document, one temporary index per
     document of the corpus folder: the items only it answers (`left_out_negatives`)
@@ -306,7 +358,7 @@ def _left_out_rows(bot: Any, items: Sequence[dict[str, Any]], echo: Callable[[st
         keep = [i for i, it in enumerate(items) if it.get("answerable") and it.get("sources")
                 and all(src["doc"] != doc for src in it["sources"])]
         with bot_without(settings, doc, prefix="bpo-kb-fit-") as without:
-            x, _ = _abstention_rows(without, [items[i] for i in idx + keep])
+            x, _ = _abstention_rows(without, [items[i] for i in idx + keep], cross=cross)
         xs.extend(x.tolist())
         ys.extend([0] * len(idx) + [1] * len(keep))
         groups.extend(idx + keep)
@@ -355,16 +407,36 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
     and refused "walk me through returning something" on a two-document returns policy and
     handbook (0.18 against a 0.24 threshold; 0.55 without): a user's small corpus matters
     more than four points on the guides."""
-    from sklearn.linear_model import LogisticRegression
-
-    from bot.abstention import FEATURES, MODEL_PATH, AbstentionModel
+    from bot.abstention import MODEL_PATH
 
     rows = [it if isinstance(it, dict) else _item_dict(it) for it in items]
     rows = [it for it in rows if it.get("category") != "synthetic"]  # all answerable
-    x, y = _abstention_rows(bot, rows)
+    fits = [(cross, *_fit_refusal(bot, rows, check, cross, left_out, echo))
+            for cross in ((True, False) if bot._cross is not None else (False,))]
+    if save:
+        main, extra = fits[0][1], {}
+        if len(fits) > 1:
+            extra["without_cross_encoder"] = fits[1][1].as_dict(metrics=fits[1][2])
+        MODEL_PATH.write_text(json.dumps(main.as_dict(fitted_on=len(rows), metrics=fits[0][2],
+                                                      **extra), indent=1) + "\n",
+                              encoding="utf-8")
+        echo(f"wrote {MODEL_PATH}")
+    return fits[0][2]
+
+
+def _fit_refusal(bot: Any, rows: Sequence[dict[str, Any]], check: Sequence[dict[str, Any]],
+                 cross: bool, left_out: bool, echo: Callable[[str], None]
+                 ) -> tuple[Any, dict[str, float]]:
+    """One refusal model (with or without the cross-encoder's feature) and its metrics."""
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.abstention import FEATURES, PLAIN, AbstentionModel
+
+    names = FEATURES if cross else PLAIN
+    x, y = _abstention_rows(bot, rows, cross=cross)
     xa, ya = x, y
     if left_out:
-        xl, yl, _ = _left_out_rows(bot, rows, echo)
+        xl, yl, _ = _left_out_rows(bot, rows, echo, cross)
         if len(yl):
             xa, ya = np.vstack([x, xl]), np.concatenate([y, yl])
     model = LogisticRegression(C=ABSTENTION_C, max_iter=5000, class_weight="balanced")
@@ -380,17 +452,14 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
         out["left_out_negatives"] = float(np.sum(ya[len(y):] == 0))
         out["left_out_refused"] = float(np.mean(pl[ya[len(y):] == 0] < t))
     if check:
-        cx, cy = _abstention_rows(bot, check)
+        cx, cy = _abstention_rows(bot, check, cross=cross)
         cp = 1.0 / (1.0 + np.exp(-(cx @ w + b)))
         out["check_false_abstain"], out["check_oos_refusal"] = _rates(cp, cy, t)
+    echo(f"  {'with' if cross else 'without'} the cross-encoder:")
     for k, v in out.items():
-        echo(f"  {k}: {v:.3f}")
-    echo("  weights: " + ", ".join(f"{f}={wi:+.2f}" for f, wi in zip(FEATURES, w, strict=True)))
-    if save:
-        AbstentionModel(tuple(float(v) for v in w), b, t).save(
-            MODEL_PATH, fitted_on=len(rows), metrics=out)
-        echo(f"wrote {MODEL_PATH}")
-    return out
+        echo(f"    {k}: {v:.3f}")
+    echo("    weights: " + ", ".join(f"{f}={wi:+.2f}" for f, wi in zip(names, w, strict=True)))
+    return AbstentionModel(tuple(float(v) for v in w), b, t, names), out
 
 
 def _recall(text: str, facts: Sequence[Sequence[str]]) -> float:

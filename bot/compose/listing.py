@@ -388,7 +388,8 @@ def _columns(g: ListGroup, q: Question,
     if g.first.unit.kind != "row" or len(header) < 3:
         return [None]
     cols = list(range(1, len(header)))
-    sims = similarity(q.query, [header[i] for i in cols]) if similarity else [0.0] * len(cols)
+    sims = similarity(q.dense or q.query, [header[i] for i in cols]) if similarity else \
+        [0.0] * len(cols)
     rel = dict(zip(cols, sims, strict=True))
     choices: list[list[int] | None] = [cols]
     rest = sorted(cols[1:], key=lambda i: rel[i])
