@@ -11,7 +11,9 @@ and its label - all in lower case: letter case and punctuation never move the de
   write as names, "Accenture", "GDPR", and unknown words the name model reads as names,
   "Vietnam", "PIPEDA": `bot.names`) and what a figure is asked of ("employees", "revenue", "attrition":
   `bot.figures.asked_about`) - found together in one unit ("Teleperformance" and "revenue"
-  both occur in the guides, never in the same bullet); `names_cov` the same for the names;
+  both occur in the guides, never in the same bullet); `names_cov` the same for the names.
+  Only what is asked counts: the asker's account of their own situation ("We're in
+  Germany.", "we run a group of clinics", `Question.asks`) names nothing required;
 - `key_cov`: the share (idf-weighted) of the question's *key* words - those in fewer than
   `COMMON` of the passages - found together in one unit;
 - `all_cov`: the same over all of its content words;
@@ -158,9 +160,10 @@ def _same_line(a: Candidate, b: Candidate) -> bool:
 
 
 def _unknown_words(q: Question, lexical: LexicalIndex, vocab: Vocabulary) -> list[str]:
-    """The question's own content words the index never uses (nor the vocabulary)."""
+    """The question's own content words the index never uses (nor the vocabulary), outside
+    the asker's account of their own situation."""
     out: list[str] = []
-    for w in words(q.content or q.text):
+    for w in words(q.asks or q.content or q.text):
         if w in STOPWORDS or len(w) < 2 or w[0].isdigit() or w in out:
             continue
         if vocab.expansion(w) or any(lexical.knows(x) for x in vocab.synonyms_of(stem(w))):
@@ -175,7 +178,7 @@ def names_of(q: Question, lexical: LexicalIndex, terms: Terms,
     the words the documents write as names ("Accenture", "Poland", "GDPR"), and the words
     they never use that `unknown_name` says are names ("Vietnam", "PIPEDA")."""
     out: list[str] = []
-    for w in words(q.content or q.text):
+    for w in words(q.asks or q.content or q.text):
         if w in STOPWORDS or len(w) < 2 or w[0].isdigit():
             continue
         s = stem(w)
@@ -221,9 +224,10 @@ def features(q: Question, hits: Sequence[Hit], ranked: Sequence[Candidate],
     key = {t: w for t, w in base.items() if not _common(lexical, t)}
     rarest = sorted(key, key=lambda t: -base[t])[:2]  # unknown words weigh most: never found
     names = names_of(q, lexical, terms, unknown_name) if terms is not None else []
-    about = [s for w in asked_about(text) for s in stems(w)
+    asks = q.asks or text  # the asker's own situation ("we're in Germany") is not required
+    about = [s for w in asked_about(asks) for s in stems(w)
              if not _common(lexical, s) and s not in names]
-    required = list(dict.fromkeys(names + about + _numbers(text, names)))
+    required = list(dict.fromkeys(names + about + _numbers(asks, names)))
     key_total = sum(key.values())
     all_total = sum(base.values()) or 1.0
     by_pos = {(c.unit.chunk.chunk_id, c.unit.position): c for c in ranked}

@@ -34,7 +34,8 @@ from .followup import Turn, resolve
 from .spelling import Speller
 from .vocab import Vocabulary
 
-__all__ = ["COMMON_DF", "ENGLISH_PATH", "SHAPES", "English", "Question", "Reader", "dense_text"]
+__all__ = ["COMMON_DF", "ENGLISH_PATH", "SHAPES", "English", "Question", "Reader", "dense_text",
+           "situation_of"]
 
 ENGLISH_PATH = Path(__file__).with_name("data") / "english.toml"
 SHAPES = ("comparison", "list", "definition", "other")
@@ -61,6 +62,9 @@ class Question:
     content: str = ""
     """`text` without the phrases about how to answer ("in plain English", "briefly"): what
     an answer must be about."""
+    asks: str = ""
+    """`content` without the asker's own situation ("we're a telco, ..."; `situation_of`):
+    what the documents must hold for it to be answered."""
     shape: str = "other"
     """comparison, list, definition or other (`SHAPES`)."""
     figures: frozenset[str] = frozenset()
@@ -257,6 +261,28 @@ def dense_text(query: str, df_ratio: Callable[[str], float]) -> str:
     return " ".join(kept) if specific else query
 
 
+_SEGMENT = re.compile(r"(?<=[.!?])\s+|\s*[,;:]\s+|\s+[-\u2013\u2014]+\s+")
+_FIRST_PERSON = re.compile(r"^\W*(?:(?:and|so|but|also|well|ok(?:ay)?)\W+)?(?:i|i'm|i've|i'd|"
+                           r"we|we're|we've|we'd|our|my|us|me)\b", re.I)
+_ASKING = re.compile(r"\?|\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+
+
+def situation_of(text: str) -> tuple[str, str]:
+    """(the asker's situation, what is asked): the sentences and clauses in which the asker
+    talks about themselves ("We're in Germany.", "we run a group of clinics,", "i need it
+    for a pitch") without asking anything, apart from the rest. Users say where they stand
+    before or after the question; a place or a trade they name there is not something the
+    documents must hold. A question that is all situation is all asked."""
+    parts = [p for p in _SEGMENT.split(text) if p and p.strip()]
+    # the reader ends every question with "?": the last part's own "?" says nothing
+    own = [bool(_FIRST_PERSON.match(p)) and not _ASKING.search(
+        p.rstrip("?") if i == len(parts) - 1 else p) for i, p in enumerate(parts)]
+    if not any(own) or all(own):
+        return "", text
+    return (" ".join(p for p, o in zip(parts, own, strict=True) if o),
+            " ".join(p for p, o in zip(parts, own, strict=True) if not o))
+
+
 class Reader:
     """Reads questions against one index: its words, its vocabulary, its idf."""
 
@@ -293,7 +319,7 @@ class Reader:
         own = frozenset(stems(self.english.without_style(text)))
         dense = dense_text(query, self.df_ratio) if self.df_ratio is not None else ""
         return Question(asked=asked, text=standalone, query=query, dense=dense, content=content,
-                        shape=shape, figures=figures, subject=subject, sides=sides,
+                        asks=situation_of(content)[1], shape=shape, figures=figures, subject=subject, sides=sides,
                         corrections=corrections, follow_up=r.follow_up, previous=r.previous,
                         terms=self._terms(query, own), own=own)
 

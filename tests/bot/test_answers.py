@@ -114,10 +114,7 @@ def test_disagreement_is_only_between_figures_for_the_same_thing(bot) -> None:  
 
 
 @pytest.mark.parametrize("question", [
-    pytest.param("who is the current ceo of teleperformance", marks=pytest.mark.xfail(
-        strict=True, reason="known near miss: answerability 0.232 against the refusal "
-        "threshold 0.231 - the guides name Teleperformance, and the cross-encoder reads its "
-        "unit as only weakly off (logit -2.6); 0.176 against 0.259 before the cross-encoder")),
+    "who is the current ceo of teleperformance",
     "What's the typical hourly rate for BPO agents in Vietnam?",
     "How do I make a sourdough starter?",
 ])
@@ -216,3 +213,12 @@ def test_how_to_answer_phrases_do_not_move_the_refusal_score(bot, question: str)
     plain = bot.ask(f"{question}?").answerability
     styled = bot.ask(f"{question} in plain english please").answerability
     assert abs(plain - styled) < 0.05, (plain, styled)
+
+
+def test_a_place_in_the_askers_situation_is_not_required_but_one_asked_about_is(bot) -> None:  # type: ignore[no-untyped-def]
+    """The refusal requires the names of what is asked, not of where the asker stands."""
+    answered = bot.ask("We're a chain of bakeries in Tasmania. What are the risks of "
+                       "outsourcing customer support?")
+    assert not answered.abstained, answered.answer
+    refused = bot.ask("What are the risks of outsourcing customer support in Tasmania?")
+    assert refused.abstained, refused.answer

@@ -10,7 +10,7 @@ import pytest
 
 from bot.figures import asked_about, asked_kinds, figures_in, values_in
 from bot.followup import Turn, enumerated, resolve
-from bot.question import English, Reader, shape_of
+from bot.question import English, Reader, shape_of, situation_of
 from bot.spelling import Speller
 from bot.vocab import Vocabulary
 from bpo_kb import ConfigError
@@ -160,3 +160,25 @@ def test_vocabulary_file_names_the_documents_subject(tmp_path) -> None:  # type:
     assert system_prompt(subject).startswith("You answer questions about our returns policy "
                                              "using only")
     assert Vocabulary.load(None).subject == ""
+
+
+@pytest.mark.parametrize(("question", "situation", "asks"), [
+    ("We're in Germany. What nearshore options are there in Europe?", "We're in Germany.",
+     "What nearshore options are there in Europe?"),
+    ("we run a group of clinics, what do healthcare orgs outsource?",
+     "we run a group of clinics", "what do healthcare orgs outsource?"),
+    ("what benefits of bpo does the guide list? i need it for a pitch?",
+     "i need it for a pitch?", "what benefits of bpo does the guide list?"),
+    ("our company is based in Ohio. How much does offshore support cost?",
+     "our company is based in Ohio.", "How much does offshore support cost?"),
+    # the asker's own words that ask something are the question
+    ("How much does BPO cost in Vietnam?", "", "How much does BPO cost in Vietnam?"),
+    ("I need to know the cost of offshore support?", "",
+     "I need to know the cost of offshore support?"),
+    ("we need a vendor who covers nights, what should we look for?", "",
+     "we need a vendor who covers nights, what should we look for?"),
+])
+def test_the_askers_situation_is_told_apart_from_what_is_asked(
+        question: str, situation: str, asks: str) -> None:
+    assert situation_of(question) == (situation, asks)
+
