@@ -194,7 +194,7 @@ def names_of(q: Question, lexical: LexicalIndex, terms: Terms,
     return out
 
 
-_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")  # "FY2024" names 2024 too
 _NAMED_NUMBER = re.compile(r"\b([A-Za-z][\w&-]*)\s+(\d{1,6})\b")
 
 

@@ -222,3 +222,11 @@ def test_a_place_in_the_askers_situation_is_not_required_but_one_asked_about_is(
     assert not answered.abstained, answered.answer
     refused = bot.ask("What are the risks of outsourcing customer support in Tasmania?")
     assert refused.abstained, refused.answer
+
+
+def test_a_year_the_question_names_must_be_the_guides_year_even_with_a_prefix(bot) -> None:  # type: ignore[no-untyped-def]
+    """"FY2024" asks about 2024: the guides' FY2023 figure does not answer it."""
+    asked = bot.ask("What was Accenture's operations revenue in FY2023?")
+    assert not asked.abstained and "29.8" in asked.answer, asked.answer
+    other = bot.ask("What was Accenture's operations revenue in FY2024?")
+    assert other.abstained, other.answer
