@@ -622,7 +622,7 @@ footer { opacity: .6; }
 .bk-placeholder h2 { margin-bottom: 4px; color: #0f2a5a; }
 #bk-sources-col { position: sticky; top: 8px; }
 .bk-panel-title { margin: 4px 2px 8px; font-size: 1rem; color: #0f2a5a; }
-#bk-sources-panel { max-height: 640px; overflow-y: auto; padding-right: 4px; }
+#bk-sources-panel { max-height: 640px; overflow-y: auto !important; padding-right: 4px; }
 .bk-muted { color: #64748b; }
 #bk-eval-chart img { max-width: 960px; margin: 0 auto; display: block; }
 #bk-chat .options { display: flex; flex-wrap: wrap; justify-content: flex-start; gap: 8px;
@@ -665,7 +665,19 @@ document.addEventListener('click', function (event) {
   if (!target) { return; }
   var box = target.closest('details');
   if (box) { box.open = true; }
-  target.scrollIntoView({behavior: 'smooth', block: 'center'});
+  // scroll the sources panel, then the window to the panel: scrollIntoView also scrolled
+  // Gradio's overflow-hidden wrappers, which hid the chat with no way back
+  var panel = target.closest('#bk-sources-panel');
+  if (panel) {
+    var off = target.getBoundingClientRect().top - panel.getBoundingClientRect().top;
+    panel.scrollTo({top: panel.scrollTop + off - 8, behavior: 'smooth'});
+    var at = panel.getBoundingClientRect().top;
+    if (at < 0 || at > window.innerHeight - 120) {
+      window.scrollBy({top: at - 8, behavior: 'smooth'});
+    }
+  } else {
+    target.scrollIntoView({behavior: 'smooth', block: 'nearest'});
+  }
   target.classList.remove('bk-flash'); void target.offsetWidth; target.classList.add('bk-flash');
 }, true);
 </script>"""

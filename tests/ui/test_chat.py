@@ -73,6 +73,30 @@ def test_answer_streams_with_marker_linked_to_highlighted_passage(app: Page) -> 
     app.screenshot("answer-with-sources")
 
 
+def test_a_marker_scrolls_the_sources_panel_and_keeps_the_chat_in_view(app: Page) -> None:
+    """The panel scrolls by itself (its own scroll bar), and a marker of a source far down
+    brings that source up inside it: the chat and the question box stay where they were
+    (Gradio's wrappers used to be scrolled too, which hid the chat with no way back)."""
+    page = app.open()
+    answer = app.ask("How much does offshore customer support cost per hour?")
+    panel = page.locator("#bk-sources-panel")
+    assert panel.evaluate("e => getComputedStyle(e).overflowY") == "auto"
+    chat_before = page.locator("#bk-chat").bounding_box()
+    marker = answer.locator("a.cite").last
+    number = marker.inner_text().strip("[]")
+    marker.click()
+    page.wait_for_function(f"document.querySelector('#src-1-{number}')"
+                           ".classList.contains('bk-flash')")
+    page.wait_for_timeout(800)  # smooth scroll
+    assert panel.evaluate("e => e.scrollTop") > 0 or number == "1"
+    card = page.locator(f"#bk-sources-panel #src-1-{number}").bounding_box()
+    box = panel.bounding_box()
+    chat_after = page.locator("#bk-chat").bounding_box()
+    assert card and box and box["y"] - 1 <= card["y"] < box["y"] + box["height"]
+    assert chat_before and chat_after and abs(chat_after["y"] - chat_before["y"]) < 5
+    assert page.locator("#bk-question textarea").is_visible()
+
+
 def test_copy_before_any_answer_says_there_is_nothing_to_copy(app: Page) -> None:
     page = app.open()
     page.evaluate("navigator.clipboard.writeText('left alone')")
