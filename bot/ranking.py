@@ -35,8 +35,8 @@ from .retrieval import Hit
 from .vocab import Vocabulary
 
 __all__ = ["CROSS_FEATURES", "CROSS_UNITS", "DEFINES", "REFUSAL_UNITS", "UNIT_FEATURES",
-           "Candidate", "Logistic", "UnitRanker", "candidates", "cross_text", "with_cross",
-           "with_read"]
+           "Candidate", "Logistic", "UnitRanker", "candidates", "cross_query", "cross_text",
+           "with_cross", "with_read"]
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
 Similarity = Callable[[str, list[str]], list[float]]
@@ -265,7 +265,7 @@ class UnitRanker:
         if cross_encoder is None:
             return first
         if q.shape not in CROSS_SHAPES or self.second is None:
-            return with_read(first, _about(q), cross_encoder, REFUSAL_UNITS)
+            return with_read(first, cross_query(q), cross_encoder, REFUSAL_UNITS)
         return self.second_stage(first, q, cross_encoder)
 
     def second_stage(self, first: Sequence[Candidate], q: Question,
@@ -273,7 +273,8 @@ class UnitRanker:
         """A first-stage ranking re-scored by the second stage (unchanged until it is fitted)."""
         if self.second is None:
             return list(first)
-        return self.second.score(with_cross(first, _about(q), cross_encoder, self.cross_units))
+        return self.second.score(with_cross(first, cross_query(q), cross_encoder,
+                                            self.cross_units))
 
     def first_stage(self, hits: Sequence[Hit], q: Question, vocab: Vocabulary,
                     similarity: Similarity | None = None) -> list[Candidate]:
@@ -287,7 +288,7 @@ class UnitRanker:
         return Logistic(self.weights, self.bias).score(cands)
 
 
-def _about(q: Question) -> str:
+def cross_query(q: Question) -> str:
     """What the cross-encoder reads of the question: what it is about, without how to answer
     ("in plain English, please" took 7 points off a logit)."""
     return q.content or q.text

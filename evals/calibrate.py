@@ -104,10 +104,11 @@ def _read(bot: Any, it: dict[str, Any]) -> Any:
     return bot.read(it["question"], parse_history(it.get("history") or []))
 
 
-def _ranker_rows(bot: Any, items: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray,
-                                                                     list[int]]:
-    from bot.ranking import candidates
-
+def _unit_rows(bot: Any, items: Sequence[dict[str, Any]],
+               rank: Callable[[Any, Any], Sequence[Any]]
+               ) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Unit-ranker rows: for each answerable item with sources, the units `rank(q, hits)`
+    gives, each with its features and whether it holds a gold quote, grouped by item."""
     xs: list[tuple[float, ...]] = []
     ys: list[int] = []
     groups: list[int] = []
@@ -115,34 +116,32 @@ def _ranker_rows(bot: Any, items: Sequence[dict[str, Any]]) -> tuple[np.ndarray,
         if not it.get("answerable") or not it.get("sources"):
             continue
         q = _read(bot, it)
-        hits = bot.retrieve(q)
         quotes = [s["quote"] for s in it["sources"]]
-        for c in candidates(hits, q, bot.vocab, bot.similarity):
+        for c in rank(q, bot.retrieve(q)):
             xs.append(c.features)
             ys.append(_unit_label(c.unit.text, quotes))
             groups.append(gi)
     return np.asarray(xs, dtype=np.float64), np.asarray(ys), groups
+
+
+def _ranker_rows(bot: Any, items: Sequence[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray,
+                                                                     list[int]]:
+    """First-stage rows: every unit of the retrieved passages, unscored."""
+    from bot.ranking import candidates
+
+    return _unit_rows(bot, items, lambda q, hits: candidates(hits, q, bot.vocab, bot.similarity))
 
 
 def _cross_rows(bot: Any, items: Sequence[dict[str, Any]], units: int | None = None
                 ) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Second-stage rows: each item's first-stage ranking with the cross-encoder's features."""
-    from bot.ranking import with_cross
+    from bot.ranking import cross_query, with_cross
 
-    xs: list[tuple[float, ...]] = []
-    ys: list[int] = []
-    groups: list[int] = []
-    for gi, it in enumerate(items):
-        if not it.get("answerable") or not it.get("sources"):
-            continue
-        q = _read(bot, it)
-        first = bot._ranker.first_stage(bot.retrieve(q), q, bot.vocab, bot.similarity)
-        quotes = [s["quote"] for s in it["sources"]]
-        for c in with_cross(first, q.content or q.text, bot._cross, units):
-            xs.append(c.features)
-            ys.append(_unit_label(c.unit.text, quotes))
-            groups.append(gi)
-    return np.asarray(xs, dtype=np.float64), np.asarray(ys), groups
+    def rank(q: Any, hits: Any) -> Sequence[Any]:
+        first = bot._ranker.first_stage(hits, q, bot.vocab, bot.similarity)
+        return with_cross(first, cross_query(q), bot._cross, units)
+
+    return _unit_rows(bot, items, rank)
 
 
 def _top1(x: np.ndarray, y: np.ndarray, groups: list[int], w: np.ndarray, b: float) -> float:
