@@ -182,6 +182,15 @@ _QUOTE_CHARS = 400
 _QUOTE_ROWS = 6
 
 
+def _clip_words(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with "…" when cut (a
+    single word longer than half the limit is cut inside it rather than emptied)."""
+    if len(text) <= limit:
+        return text
+    at = text.rfind(" ", 0, limit + 1)
+    return text[:at if at > limit // 2 else limit].rstrip(" ,;:-\u2014") + "\u2026"
+
+
 def _row_text(header: Sequence[str] | None, cells: Sequence[str]) -> str:
     """A table row as a line a person reads: "Hidden costs — Why it happens: ...; Mitigation:
     ..." (the first cell, then each other cell under its column's name)."""
@@ -215,8 +224,7 @@ def quote_lines(text: str, start: int, end: int) -> list[str]:
         if not seg.table:
             quote = " ".join(text[max(start, seg.start):min(end, seg.end)].split())
             if quote:
-                cut = quote[:_QUOTE_CHARS] + ("…" if len(quote) > _QUOTE_CHARS else "")
-                lines.append(f'"{cut}"')
+                lines.append(f'"{_clip_words(quote, _QUOTE_CHARS)}"')
             continue
         header = seg.rows[0][2] if seg.header else None
         rows = [cells for s, e, cells in seg.rows[1 if header else 0:] if s < end and e > start]

@@ -196,3 +196,12 @@ def test_a_table_of_four_or_more_columns_is_marked_wide() -> None:
         panel = render.sources_html([_answer(abstained=True, citations=[cite])])
         assert ('class="bk-table bk-src-table bk-wide"' in panel) is want
     assert ".bk-src-table.bk-wide td[data-label]::before" in render.HEAD_STYLE
+
+
+def test_plain_text_cuts_a_long_quote_between_words() -> None:
+    long = "Outsourcing " + " ".join(f"sentence{i} grows longer" for i in range(60)) + "."
+    cite = {"marker": 1, "doc": "d.txt", "title": "Guide", "section": "", "text": long,
+            "start": 0, "end": len(long), "score": 0.1}
+    quote = render.plain_text(_answer("Long [1].", citations=[cite])).splitlines()[-1].strip()
+    assert quote.endswith("…\"") and len(quote) <= 403, quote
+    assert quote[1:-2].split()[-1] in long.split(), quote  # the last word shown is whole
