@@ -244,12 +244,19 @@ def shape_of(text: str, english: English | None = None) -> tuple[str, tuple[str,
 COMMON_DF = 0.45
 """Words in at least this share of chunks (in the guides: BPO, outsourcing, business,
 process) say nothing about which passage answers; the dense query leaves them out."""
+MIN_SPECIFIC = 2
+"""`dense_text` keeps the common words of a query with fewer specific words than this.
+1 (the old rule), 2 and 3 were measured on dev, check and blind..blind6 (BENCHMARKS.md, fifth
+pass): 2 raised fact or cite on three sets and lowered one set's fact by 0.003; 3 was worse
+than 1 on five sets."""
 
 
 def dense_text(query: str, df_ratio: Callable[[str], float]) -> str:
     """The query as the embedder should see it: without the words every passage shares (in
     a corpus about one subject every passage is "about" it, and those words swamp the
-    vector); the whole query when nothing specific is left."""
+    vector); the whole query when fewer than `MIN_SPECIFIC` specific words are left (one
+    word is no question: "what should a business never outsource?" is not "what should a
+    never")."""
     kept: list[str] = []
     specific = 0
     for tok in re.findall(r"\S+", query):
@@ -258,7 +265,7 @@ def dense_text(query: str, df_ratio: Callable[[str], float]) -> str:
             continue
         kept.append(tok)
         specific += len(core)
-    return " ".join(kept) if specific else query
+    return " ".join(kept) if specific >= MIN_SPECIFIC else query
 
 
 _SEGMENT = re.compile(r"(?<=[.!?])\s+|\s*[,;:]\s+|\s+[-\u2013\u2014]+\s+")

@@ -10,7 +10,7 @@ import pytest
 
 from bot.figures import asked_about, asked_kinds, figures_in, values_in
 from bot.followup import Turn, enumerated, resolve
-from bot.question import English, Reader, shape_of, situation_of
+from bot.question import English, Reader, dense_text, shape_of, situation_of
 from bot.spelling import Speller
 from bot.vocab import Vocabulary
 from bpo_kb import ConfigError
@@ -182,3 +182,18 @@ def test_the_askers_situation_is_told_apart_from_what_is_asked(
         question: str, situation: str, asks: str) -> None:
     assert situation_of(question) == (situation, asks)
 
+
+
+def test_dense_text_drops_the_corpus_wide_words_only_when_two_specific_words_remain() -> None:
+    common = {"outsourc", "busi", "process"}  # stems in nearly every passage of a corpus
+
+    def df_ratio(stem: str) -> float:
+        return 0.9 if stem in common else 0.01
+
+    assert dense_text("how much does offshore support cost in outsourcing?", df_ratio) == \
+        "how much does offshore support cost in"
+    # one specific word is no question: the whole query is embedded
+    assert dense_text("what should a business never outsource?", df_ratio) == \
+        "what should a business never outsource?"
+    assert dense_text("business process outsourcing?", df_ratio) == \
+        "business process outsourcing?"
