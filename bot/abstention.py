@@ -38,7 +38,8 @@ and its label - all in lower case: letter case and punctuation never move the de
   to tell a passage that answers a question from one that is only about its topic.
 
 A logistic model over these features gives an answerability score in [0, 1]; the bot
-refuses below a threshold. Weights and threshold are fitted on labelled questions
+refuses below a threshold. Each weight is fitted on the side its feature's meaning says
+(`LOWERS`: only the unknown-word counts may lower the score), or 0. Weights and threshold are fitted on labelled questions
 (`python -m evals.calibrate abstention ...`) and stored in `bot/abstention.json`, with a
 second model fitted without `cross` for a bot without a cross-encoder.
 """
@@ -62,7 +63,7 @@ from .ranking import Candidate
 from .retrieval import Hit
 from .vocab import Vocabulary, everyday_word
 
-__all__ = ["FEATURES", "AbstentionModel", "Features", "features"]
+__all__ = ["FEATURES", "LOWERS", "AbstentionModel", "Features", "features"]
 
 MODEL_PATH = Path(__file__).with_name("abstention.json")
 
@@ -71,6 +72,11 @@ FEATURES = ("req_cov", "names_cov", "key_cov", "all_cov", "rarest", "rarest2", "
             "cross")
 PLAIN = FEATURES[:-1]
 """The features of the model for a bot without a cross-encoder."""
+LOWERS = frozenset({"unknown", "unknown_rare"})
+"""Features that can only lower the answerability score when fitted (words the documents
+never use); every other feature can only raise it. The fit keeps each weight on its
+meaning's side or at 0: unconstrained, `unknown` took a positive weight from casual phrasing
+in answerable questions, and "how do i fix a flat bike tyre" was answered."""
 CROSS_FLOOR = -1.2
 """`cross` when the cross-encoder read no unit (its logits run from about -11 to +11, /10)."""
 NAME_ZIPF = 4.5

@@ -423,13 +423,35 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
     return fits[0][2]
 
 
+def _signed_logistic(x: np.ndarray, y: np.ndarray, signs: Sequence[int], c: float
+                     ) -> tuple[np.ndarray, float]:
+    """Logistic regression with balanced class weights and L2 strength 1/`c` (what
+    scikit-learn's `LogisticRegression(C=c, class_weight="balanced")` fits), each weight kept
+    at or on the side of its sign (+1: at least 0, -1: at most 0)."""
+    from scipy.optimize import minimize
+
+    n, d = x.shape
+    sw = np.where(y == 1, n / (2 * max(1, int((y == 1).sum()))),
+                  n / (2 * max(1, int((y == 0).sum()))))
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = p[:d], p[d]
+        z = x @ w + b
+        r = sw * (1.0 / (1.0 + np.exp(-z)) - y)
+        value = float(np.sum(sw * (np.logaddexp(0.0, z) - y * z)) + 0.5 / c * np.sum(w * w))
+        return value, np.append(x.T @ r + w / c, np.sum(r))
+
+    bounds = [(0.0, None) if sg > 0 else (None, 0.0) for sg in signs] + [(None, None)]
+    fit = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 5000})
+    return fit.x[:d], float(fit.x[d])
+
+
 def _fit_refusal(bot: Any, rows: Sequence[dict[str, Any]], check: Sequence[dict[str, Any]],
                  cross: bool, left_out: bool, echo: Callable[[str], None]
                  ) -> tuple[Any, dict[str, float]]:
     """One refusal model (with or without the cross-encoder's feature) and its metrics."""
-    from sklearn.linear_model import LogisticRegression
-
-    from bot.abstention import FEATURES, PLAIN, AbstentionModel
+    from bot.abstention import FEATURES, LOWERS, PLAIN, AbstentionModel
 
     names = FEATURES if cross else PLAIN
     x, y = _abstention_rows(bot, rows, cross=cross)
@@ -438,10 +460,7 @@ def _fit_refusal(bot: Any, rows: Sequence[dict[str, Any]], check: Sequence[dict[
         xl, yl, _ = _left_out_rows(bot, rows, echo, cross)
         if len(yl):
             xa, ya = np.vstack([x, xl]), np.concatenate([y, yl])
-    model = LogisticRegression(C=ABSTENTION_C, max_iter=5000, class_weight="balanced")
-    model.fit(xa, ya)
-    w = model.coef_[0]
-    b = float(model.intercept_[0])
+    w, b = _signed_logistic(xa, ya, [-1 if f in LOWERS else 1 for f in names], ABSTENTION_C)
     p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
     t = _threshold(p, y, FALSE_ABSTAIN_BUDGET)
     fa, oos = _rates(p, y, t)
