@@ -18,7 +18,11 @@ numbers are the ones that command prints.
 such a record instead of the model (temperature 0 makes the model deterministic), over the
 items the record holds: the same prompts give the same drafts, so a change to verification or
 to how the answer is put together is measured in seconds; a prompt that changed is an error
-(run the model again). Under `--replay` the timings printed are the recorded ones. The load average is printed: on a shared machine it moves them.
+(run the model again), unless `--live` is given too: then a prompt the record does not hold
+goes to the model, so after a change to retrieval or to the extractive answer only the
+questions whose prompt changed are generated again (record them with `--drafts`). Under
+`--replay` the timings printed are the recorded ones (with `--live`, those of the new calls
+too). The load average is printed: on a shared machine it moves them.
 """
 
 from __future__ import annotations
@@ -45,9 +49,12 @@ class ReplayBackend:
 
     def __init__(self, spec: str, drafts: dict[str, str], *, context_tokens: int | None,
                  max_passages: int, passage_chars: int,
-                 tokenize: Callable[[str], int] | None = None) -> None:
+                 tokenize: Callable[[str], int] | None = None, live: Any = None) -> None:
         self.spec = spec
         self.drafts = drafts
+        self.live = live
+        """The real backend for prompts the record does not hold (`--live`), or None."""
+        self.live_calls = 0
         self.context_tokens = context_tokens
         self.max_passages = max_passages
         self.passage_chars = passage_chars
@@ -63,9 +70,13 @@ class ReplayBackend:
         from bpo_kb import GenerationError
 
         draft = self.drafts.get(prompt.user)
+        if draft is None and self.live is not None:
+            self.live_calls += 1
+            yield from self.live.stream(prompt, max_tokens=max_tokens, cancel=cancel)
+            return
         if draft is None:
             raise GenerationError("no recorded draft for this prompt (the prompt changed: run "
-                                  "the model again without --replay)")
+                                  "the model again without --replay, or add --live)")
         for i in range(0, len(draft), 12):
             yield draft[i:i + 12]
 
@@ -134,10 +145,11 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None = None,
-        replay: Path | None = None, drafts: Path | None = None
+        replay: Path | None = None, drafts: Path | None = None, live: bool = False
         ) -> tuple[dict[str, Any], list[dict[str, Any]], Any]:
     """Run the dataset (or its first `limit` items, or `sample` items spread evenly over it);
-    (speed summary, per-item records, the evals `Run`). Records go to `drafts` as they come."""
+    (speed summary, per-item records, the evals `Run`). Records go to `drafts` as they come.
+    `live` (with `replay`): prompts the record does not hold go to the model."""
     from bot import Bot
     from bpo_kb import Settings
     from evals import load_dataset
@@ -150,19 +162,25 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
         items = [items[i * len(items) // sample] for i in range(sample)]
     settings = Settings().model_copy(update={"llm": llm})
     recs: list[dict[str, Any]] = []
+    backend: Any = None
     if replay is not None:
         recs = [json.loads(x) for x in replay.read_text(encoding="utf-8").splitlines() if x]
         # only the items the record holds (a run stopped early still measures what it did)
         done = {(r["question"], json.dumps(r.get("history") or [])) for r in recs}
-        items = [it for it in items
-                 if (it.question, json.dumps([dict(t) for t in it.history])) in done]
+        if not live:
+            items = [it for it in items
+                     if (it.question, json.dumps([dict(t) for t in it.history])) in done]
         from generate import qwen
 
-        ctx, k, chars = (qwen.QWEN_CTX, qwen.QWEN_PASSAGES, qwen.QWEN_PASSAGE_CHARS) \
+        real = make_backend(llm, settings) if live else None
+        ctx, k, chars = (real.context_tokens, real.max_passages, real.passage_chars) \
+            if real is not None else \
+            (qwen.QWEN_CTX, qwen.QWEN_PASSAGES, qwen.QWEN_PASSAGE_CHARS) \
             if llm == "qwen-1.5b" else (4096, 6, 1200)
-        backend: Any = ReplayBackend(llm, {r["prompt"]: r["draft"] for r in recs if r["prompt"]},
+        backend = ReplayBackend(llm, {r["prompt"]: r["draft"] for r in recs if r["prompt"]},
                                      context_tokens=ctx, max_passages=k, passage_chars=chars,
-                                     tokenize=_tokenizer(llm, settings))
+                                     tokenize=_tokenizer(llm, settings),
+                                     live=real)
     elif llm != "extractive":
         backend = make_backend(llm, settings)
     generator = None if llm == "extractive" and replay is None else \
@@ -171,6 +189,8 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
     timed = _Timed(bot)
     timed.ask("What is BPO?")  # warm-up: loads the model's first pages, the embedder
     timed.records.clear()
+    if isinstance(backend, ReplayBackend):
+        backend.live_calls = 0  # the warm-up's prompt is in no record
     if drafts is not None:
         drafts.parent.mkdir(parents=True, exist_ok=True)
         drafts.write_text("", encoding="utf-8")
@@ -178,11 +198,16 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
     result = run_eval(timed, items, dataset=dataset.name)
     for r, item in zip(timed.records, items, strict=True):
         r["id"] = item.id
-    timing = recs if replay is not None else timed.records  # replayed: the recorded times
+    timing = timed.records
+    if replay is not None:  # a replayed answer takes the time recorded for its prompt
+        recorded = {r["prompt"]: r for r in recs if r.get("prompt")}
+        timing = [recorded.get(r.get("prompt") or "", r) for r in timed.records] if live \
+            else recs
     ttft = [r["ttft_s"] for r in timing if r.get("ttft_s") is not None]
     total = [r["answer_s"] for r in timing if r.get("answer_s") is not None]
     speed = {
         "llm": llm, "replay": replay is not None, "items": len(items),
+        "live_calls": backend.live_calls if replay is not None else None,
         "llm_calls": len(total),
         "generated": sum(r["backend"] == llm for r in timed.records),
         "fell_back": sum(r["llm"] and r["backend"] != llm for r in timed.records),
@@ -206,17 +231,22 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
               help="Write each item's prompt, draft, timings and answer here (JSONL).")
 @click.option("--replay", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Answer from the drafts recorded in this file, not the model.")
+@click.option("--live", is_flag=True,
+              help="With --replay: prompts the record does not hold go to the model.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Write the eval report (results.jsonl, summary.json...) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON.")
 def main(dataset: Path, llm: str, limit: int | None, sample: int | None, drafts: Path | None,
-         replay: Path | None, report_dir: Path | None, as_json: bool) -> None:
+         replay: Path | None, live: bool, report_dir: Path | None, as_json: bool) -> None:
     """Time to first token, whole-answer time and eval metrics of an LLM backend."""
     from evals.command import format_summary
     from evals.report import write_report
 
+    if live and replay is None:
+        raise click.UsageError("--live needs --replay FILE (without a record every prompt "
+                               "goes to the model anyway)")
     speed, records, result = run(dataset, llm=llm, limit=limit, sample=sample, replay=replay,
-                                 drafts=drafts)
+                                 drafts=drafts, live=live)
     if drafts is not None:  # again, with the items' ids
         drafts.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
                           encoding="utf-8")
@@ -231,7 +261,10 @@ def main(dataset: Path, llm: str, limit: int | None, sample: int | None, drafts:
     def s(v: float | None) -> str:
         return "-" if v is None else f"{v:.1f} s"
 
-    click.echo(f"{llm}{' (replayed drafts; timings as recorded)' if replay else ''}: "
+    replayed = "" if not replay else (
+        f" (replayed drafts, {speed['live_calls']} prompts not in the record generated; "
+        "timings as recorded)" if live else " (replayed drafts; timings as recorded)")
+    click.echo(f"{llm}{replayed}: "
                f"{speed['llm_calls']} LLM calls of {speed['items']} items, "
                f"{speed['generated']} answered with generated sentences, "
                f"{speed['fell_back']} fell back to extractive; "
