@@ -1,0 +1,39 @@
+"""How a verified generated answer shares the word budget with the extractive answer's units
+(no model needed: the claims are built by hand)."""
+
+from __future__ import annotations
+
+from bot import Citation
+from generate.claims import Claim
+from generate.generator import ANSWER_WORDS, _within_budget
+from generate.verify import Verified
+
+
+def _unit(text: str, n: int) -> tuple[str, Citation]:
+    return text, Citation(marker=n, doc="d.txt", title="Guide", section="", text=text,
+                          start=0, end=len(text), score=1.0, chunk_id=f"c{n}")
+
+
+def _said(text: str) -> Verified:
+    return Verified(claim=Claim(text=text, cited=(1,)), support=None, marker=1)
+
+
+UNITS = [_unit("Offshore support costs $8-$25 per hour in India and the Philippines.", 1),
+         _unit("Nearshore teams in Mexico cost $25-$60 per hour with overlapping hours.", 2),
+         _unit("Onshore providers charge the most but share your language and regulations.", 3)]
+
+
+def test_a_sentence_the_model_added_gives_way_to_the_units_not_yet_said() -> None:
+    restating = _said("Offshore support costs $8-$25 per hour in India and the Philippines.")
+    filler = " ".join(["Many companies in many industries work with outsourcing vendors"] * 10)
+    added = _said(filler + ".")
+    assert len(filler.split()) + sum(len(u.split()) for u, _ in UNITS) > ANSWER_WORDS
+    kept = [c for c, _ in _within_budget([(restating, True), (added, True)], UNITS)]
+    assert kept == [restating]  # the two units it did not say still fit after it
+
+
+def test_a_short_added_sentence_stays_when_the_budget_has_room() -> None:
+    restating = _said("Offshore support costs $8-$25 per hour in India and the Philippines.")
+    added = _said("Prices depend on the function and the volume of work.")
+    shown = [(restating, True), (added, True)]
+    assert _within_budget(shown, UNITS) == shown
