@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-__all__ = ["CONTEXT", "TABLE", "TABLE_RULE", "WIDE", "Segment", "passage_html",
+__all__ = ["CONTEXT", "TABLE", "TABLE_RULE", "WIDE", "Segment", "clip_words", "passage_html",
            "plain_tables", "quote_lines", "segments", "table_cells"]
 
 TABLE = re.compile(r"^\s*\|.*\|\s*$")
@@ -182,7 +182,7 @@ _QUOTE_CHARS = 400
 _QUOTE_ROWS = 6
 
 
-def _clip_words(text: str, limit: int) -> str:
+def clip_words(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters at a word boundary, with "…" when cut (a
     single word longer than half the limit is cut inside it rather than emptied)."""
     if len(text) <= limit:
@@ -224,7 +224,7 @@ def quote_lines(text: str, start: int, end: int) -> list[str]:
         if not seg.table:
             quote = " ".join(text[max(start, seg.start):min(end, seg.end)].split())
             if quote:
-                lines.append(f'"{_clip_words(quote, _QUOTE_CHARS)}"')
+                lines.append(f'"{clip_words(quote, _QUOTE_CHARS)}"')
             continue
         header = seg.rows[0][2] if seg.header else None
         rows = [cells for s, e, cells in seg.rows[1 if header else 0:] if s < end and e > start]

@@ -16,10 +16,22 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from .passages import TABLE, TABLE_RULE, passage_html, plain_tables, quote_lines, table_cells
+from .passages import (
+    TABLE,
+    TABLE_RULE,
+    clip_words,
+    passage_html,
+    plain_tables,
+    quote_lines,
+    table_cells,
+)
 
 __all__ = ["CSS", "HEAD_STYLE", "answer_html", "error_html", "escape_text", "plain_text",
            "question_html", "sources_html", "suggestion_options", "thinking_html"]
+
+SHOWN_QUESTION_CHARS = 300
+"""A pasted 3,000-character message is echoed ("Searched the guides for", the sources
+panel's heading) only this far, cut between words."""
 
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _BULLET = re.compile(r"^\s*[-•*]\s+(.*)$")
@@ -196,7 +208,8 @@ def answer_html(answer: Mapping[str, Any] | None, turn: int, text: str | None = 
         parts.append(_blocks(str(answer.get("answer", "")), turn, known))
     query = str(answer.get("retrieval_query") or "")
     if query and not _same(query, str(answer.get("question", ""))):
-        parts.append(f'<p class="bk-query">Searched the guides for: <q>{_esc(query)}</q></p>')
+        parts.append('<p class="bk-query">Searched the guides for: '
+                     f'<q>{_esc(clip_words(query, SHOWN_QUESTION_CHARS))}</q></p>')
     if answer.get("notice"):
         parts.append(f'<p class="bk-notice">{_esc(answer["notice"])}</p>')
     parts.append("</div>")
@@ -274,7 +287,9 @@ def sources_html(turns: Sequence[Mapping[str, Any] | None],
             f"{len(cites)} source{'s' if len(cites) != 1 else ''}")
         parts.append(f'<details class="bk-turn" id="turn-{turn}"'
                      f'{" open" if turn == latest else ""}><summary>'
-                     f'<span class="bk-turn-q">{_esc(ans.get("question", ""))}</span>'
+                     f'<span class="bk-turn-q">'
+                     f'{_esc(clip_words(str(ans.get("question", "")), SHOWN_QUESTION_CHARS))}'
+                     '</span>'
                      f'<span class="bk-turn-n">{label}</span></summary>')
         clip_at = 300 if ans.get("abstained") else None
         parts.extend(_card(c, turn, sources, clip_at) for c in cites)

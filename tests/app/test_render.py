@@ -205,3 +205,14 @@ def test_plain_text_cuts_a_long_quote_between_words() -> None:
     quote = render.plain_text(_answer("Long [1].", citations=[cite])).splitlines()[-1].strip()
     assert quote.endswith("…\"") and len(quote) <= 403, quote
     assert quote[1:-2].split()[-1] in long.split(), quote  # the last word shown is whole
+
+
+def test_a_pasted_long_question_is_echoed_only_in_part() -> None:
+    long = "We run a shop. " * 200 + "What are the risks?"
+    answer = _answer(question=long, retrieval_query=long + " (risks)")
+    html = render.answer_html(answer, turn=1)
+    shown = html.split("Searched the guides for: <q>")[1].split("</q>")[0]
+    assert shown.endswith("…") and len(shown) <= render.SHOWN_QUESTION_CHARS + 1
+    panel = render.sources_html([answer])
+    heading = panel.split('class="bk-turn-q">')[1].split("</span>")[0]
+    assert heading.endswith("…") and len(heading) <= render.SHOWN_QUESTION_CHARS + 1
