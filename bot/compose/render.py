@@ -11,7 +11,7 @@ from ingest.units import Unit
 from ..answer import Citation
 from ..ranking import Candidate
 
-__all__ = ["Composition", "Line", "render"]
+__all__ = ["Composition", "Line", "ended", "render"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,15 @@ class Composition:
 DISAGREEMENT = "The guides give different figures on this."
 
 
+def ended(text: str) -> str:
+    """A line with an end mark: a full stop added unless it ends with one, also before a
+    closing quote or bracket ('... in the work."' takes none)."""
+    text = text.strip()
+    if text and text.rstrip("\"'\u201d\u2019)]")[-1:] not in ".!?:":
+        text += "."
+    return text
+
+
 def render(lines: Sequence[Line], *, disagreement: bool = False, strategy: str = ""
            ) -> Composition:
     """Number the passages in order of first use, end each line with its marker, put list
@@ -60,9 +69,7 @@ def render(lines: Sequence[Line], *, disagreement: bool = False, strategy: str =
             markers[cid] = len(markers) + 1
             hits[cid] = ln.source.hit
         spans.setdefault(cid, []).extend(ln.spans or ((u.start, u.end),))
-        text = ln.text.strip()
-        if text and text[-1] not in ".!?:":
-            text += "."
+        text = ended(ln.text)
         parts.append((f"{text} [{markers[cid]}]", ln.bullet))
     body = ""
     for i, (p, bullet) in enumerate(parts):

@@ -230,3 +230,40 @@ def test_a_year_the_question_names_must_be_the_guides_year_even_with_a_prefix(bo
     assert not asked.abstained and "29.8" in asked.answer, asked.answer
     other = bot.ask("What was Accenture's operations revenue in FY2024?")
     assert other.abstained, other.answer
+
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("noted \u201cthe rebranding was the work.\u201d", "noted \u201cthe rebranding was the work.\u201d"),
+    ("noted \u201cthe rebranding\u201d", "noted \u201cthe rebranding\u201d."),
+    ("Costs fall (by 20-60%.)", "Costs fall (by 20-60%.)"),
+    ("Costs fall", "Costs fall."),
+    ("Steps:", "Steps:"),
+])
+def test_an_answer_line_gets_one_end_mark(line: str, shown: str) -> None:
+    from bot.compose.render import ended
+
+    assert ended(line) == shown
+
+
+@pytest.mark.parametrize(("heading", "question"), [
+    ("How to Choose a BPO Provider: A Checklist", "How do I choose a BPO provider?"),
+    ("The Benefits of BPO", "What are the benefits of BPO?"),
+    ("BPO Pricing & Engagement Models", "What are BPO pricing & engagement models?"),
+    ("Other countries will look to break into the BPO market", ""),  # a claim, not a topic
+    ("There will be higher transparency", ""),
+    ("Key takeaways", ""),
+])
+def test_a_heading_becomes_a_question_only_when_it_names_a_topic(heading: str,
+                                                                 question: str) -> None:
+    from bot.suggest import as_question
+
+    assert as_question(heading) == question
+
+
+def test_suggestions_do_not_repeat_one_another_in_fewer_words() -> None:
+    from bot.suggest import _adds
+
+    made = ["What are the benefits of BPO?"]
+    assert not _adds("What are the benefits?", made, set())
+    assert not _adds("what are the benefits of bpo?", [], {"what are the benefits of bpo?"})
+    assert _adds("What are the risks of BPO?", made, set())
