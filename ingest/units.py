@@ -212,9 +212,16 @@ def row_sentence(header: list[str] | tuple[str, ...], cells: list[str]) -> str:
     if not header or len(header) != len(cells) or len(cells) < 2:
         return "; ".join(c for c in cells if c).rstrip(".") + "."
     parts = [f"{cells[0]}: {cells[1]}" if cells[1] else cells[0]]
-    parts += [f"{h.strip().lower()}: {c}" for h, c in zip(header[2:], cells[2:], strict=True)
+    parts += [f"{_lower_words(h)}: {c}" for h, c in zip(header[2:], cells[2:], strict=True)
               if c]
     return "; ".join(p.rstrip(".; ") for p in parts) + "."
+
+
+def _lower_words(header: str) -> str:
+    """A column name inside a sentence: its capitalised words lower-cased, acronyms and
+    words with capitals inside kept ("Lean toward full BPO" -> "lean toward full BPO")."""
+    return " ".join(w if any(ch.isupper() for ch in w[1:]) else w.lower()
+                    for w in header.strip().split())
 
 
 def row_cells(unit: Unit) -> list[str]:

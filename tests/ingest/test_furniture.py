@@ -88,3 +88,12 @@ def test_table_rows_read_as_sentences(tmp_path: Path) -> None:
     rows = [u for c in chunk_document(doc) for u in units_of(c) if u.kind == "row"]
     assert rows[0].text == ("Nearshore: Provider in a neighbouring region; typical work: "
                             "Support in a close time zone.")
+
+
+def test_a_column_name_keeps_its_acronyms_inside_a_row_sentence(tmp_path: Path) -> None:
+    text = ("Fit\n| Signal | Lean toward a VA | Lean toward full BPO |\n|---|---|---|\n"
+            "| Volume | One person could handle it | High volume needing many seats |\n")
+    doc = Document("t.md", "T", text, "x", "/t.md", {})
+    rows = [u for c in chunk_document(doc) for u in units_of(c) if u.kind == "row"]
+    assert rows[0].text == ("Volume: One person could handle it; lean toward full BPO: "
+                            "High volume needing many seats.")
