@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from ingest import Chunk, Generation
+from ingest.text import stems
 
 __all__ = ["as_question", "topic_of", "suggest"]
 
@@ -23,6 +24,11 @@ _GENERIC = re.compile(r"^(?:key takeaways|conclusion|introduction|overview|summa
                       r"frequently asked questions.*|final thoughts|related.*|table of contents|"
                       r"contents|image source.*|written by.*|about the author)$", re.I)
 _WH = re.compile(r"^(?:what|why|when|which|who|how|where|is|are|can|should|does|do)\b", re.I)
+_CLAUSE = re.compile(r"^(?:there|it|this|that)\s|\s(?:will|would|can|could|should|must|may|"
+                     r"might|shall|is|are|was|were|has|have|had|does|do|did)\s", re.I)
+"""A heading that states something ("Other countries will look to break into the BPO
+market", "There will be higher transparency") is a claim, not a topic: "What is ...?" around
+it is not English."""
 
 
 def topic_of(chunk: Chunk) -> str:
@@ -56,11 +62,13 @@ def as_question(heading: str) -> str:
         return ""
     if h.endswith("?"):
         return h
-    if _WH.match(h):
-        return h[0].upper() + h[1:] + "?"
     m = re.match(r"^how to\s+(.+)$", h, re.I)
     if m:
         return f"How do I {_lower(m.group(1))}?"
+    if _WH.match(h):
+        return h[0].upper() + h[1:] + "?"
+    if _CLAUSE.search(h):
+        return ""
     body = _lower(re.sub(r"^the\s+", "", h, flags=re.I))
     last = re.findall(r"[A-Za-z]+", body)
     plural = bool(last) and last[-1].endswith("s") and not last[-1].endswith("ss") \
@@ -69,6 +77,19 @@ def as_question(heading: str) -> str:
                                                "step", "challenge", "model") or plural:
         return f"What are {'the ' if not body[:1].isupper() else ''}{body}?"
     return f"What is {body}?"
+
+
+def _adds(q: str, out: Sequence[str], skip: set[str]) -> bool:
+    """Is `q` a new suggestion: not the question just asked, and not one already made with
+    more or fewer words ("What are the benefits?" beside "What are the benefits of BPO?")."""
+    if not q or q.lower() in skip:
+        return False
+    st = set(stems(q))
+    for made in out:
+        other = set(stems(made))
+        if st <= other or other <= st:
+            return False
+    return True
 
 
 def suggest(gen: Generation, around: Sequence[Chunk], asked: str = "",
@@ -83,7 +104,7 @@ def suggest(gen: Generation, around: Sequence[Chunk], asked: str = "",
         topic = topic_of(c)
         seen_topics.add(topic.lower())
         q = as_question(topic) if include_own else ""
-        if q and q.lower() not in skip and q not in out:
+        if _adds(q, out, skip):
             out.append(q)
     if len(out) >= MAX_SUGGESTIONS:
         return out[:MAX_SUGGESTIONS]
@@ -98,7 +119,7 @@ def suggest(gen: Generation, around: Sequence[Chunk], asked: str = "",
                 continue
             seen_topics.add(topic.lower())
             q = as_question(topic)
-            if q and q.lower() not in skip and q not in out:
+            if _adds(q, out, skip):
                 out.append(q)
             if len(out) >= MAX_SUGGESTIONS:
                 return out
