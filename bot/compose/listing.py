@@ -67,6 +67,9 @@ LEAD_WORDS = 45
 """A sentence outside the list opens it when it scores above every item and is this short."""
 ITEM_WORDS = 30
 """An item longer than this shows its first sentence."""
+NAME_WORDS = 6
+"""An item left out of a long list is named in its "and N more: ..." by its label or opening
+phrase when that is this short."""
 
 
 @dataclass
@@ -436,14 +439,26 @@ def list_lines(g: ListGroup, q: Question, ranked: Sequence[Candidate],
     kept = {i for i, _ in picked}
     rest = [item for i, item in enumerate(g.items) if i not in kept]
     if rest:
-        names = [re.sub(r"\s+", " ", (it[0].unit.label or "").strip()) for it in rest]
-        names = [n for n in names if n and len(n.split()) <= 6]
+        names = [_item_name(it) for it in rest]
+        names = [n for n in names if n]
         tail = f"and {len(rest)} more" + (f": {', '.join(names)}" if len(names) == len(rest)
                                           else "")
         last = rest[-1][0]
         out.append(Line(tail, rest[0][0], spans=((rest[0][0].unit.start, last.unit.end),),
                         bullet=True))
     return ([lead] if lead else []) + out
+
+
+def _item_name(item: list[Candidate]) -> str:
+    """What "and N more: ..." calls an item: its label ("RPO"), or its opening sentence when
+    that is a short phrase ("Talent & turnover. How do they hire ..."); "" for neither."""
+    u = item[0].unit
+    name = u.label
+    if not name:
+        first = next(sentence_spans(u.text), None)
+        name = u.text[first[0]:first[1]] if first else ""
+    name = re.sub(r"\s+", " ", name.strip()).rstrip(".:;")
+    return name if name and len(name.split()) <= NAME_WORDS else ""
 
 
 def _item_line(item: list[Candidate], columns: list[int] | None,
