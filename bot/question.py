@@ -244,6 +244,9 @@ def shape_of(text: str, english: English | None = None) -> tuple[str, tuple[str,
 COMMON_DF = 0.45
 """Words in at least this share of chunks (in the guides: BPO, outsourcing, business,
 process) say nothing about which passage answers; the dense query leaves them out."""
+WINDOW_WORDS = 150
+"""A question longer than this many words may not fit an embedder's window (the bundled
+MiniLM reads 256 word-pieces, about 190 words): its asked part is embedded first."""
 MIN_SPECIFIC = 2
 """`dense_text` keeps the common words of a query with fewer specific words than this.
 1 (the old rule), 2 and 3 were measured on dev, check and blind..blind6 (BENCHMARKS.md, fifth
@@ -268,7 +271,8 @@ def dense_text(query: str, df_ratio: Callable[[str], float]) -> str:
     return " ".join(kept) if specific >= MIN_SPECIFIC else query
 
 
-_SEGMENT = re.compile(r"(?<=[.!?])\s+|\s*[,;:]\s+|\s+[-\u2013\u2014]+\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_CLAUSE_END = re.compile(r"\s*[,;:]\s+|\s+[-\u2013\u2014]+\s+")
 _FIRST_PERSON = re.compile(r"^\W*(?:(?:and|so|but|also|well|ok(?:ay)?)\W+)?(?:i|i'm|i've|i'd|"
                            r"we|we're|we've|we'd|our|my|us|me)\b", re.I)
 _ASKING = re.compile(r"\?|\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
@@ -279,11 +283,22 @@ def situation_of(text: str) -> tuple[str, str]:
     talks about themselves ("We're in Germany.", "we run a group of clinics,", "i need it
     for a pitch") without asking anything, apart from the rest. Users say where they stand
     before or after the question; a place or a trade they name there is not something the
-    documents must hold. A question that is all situation is all asked."""
-    parts = [p for p in _SEGMENT.split(text) if p and p.strip()]
-    # the reader ends every question with "?": the last part's own "?" says nothing
-    own = [bool(_FIRST_PERSON.match(p)) and not _ASKING.search(
-        p.rstrip("?") if i == len(parts) - 1 else p) for i, p in enumerate(parts)]
+    documents must hold. A clause that asks nothing and goes on a sentence the asker began
+    about themselves is theirs too ("Our team handles 4,000 tickets a month across email,
+    chat and phone, with peaks in the holidays."). A question that is all situation is all
+    asked."""
+    pieces = [(i, p) for i, sentence in enumerate(_SENTENCE_END.split(text))
+              for p in _CLAUSE_END.split(sentence) if p and p.strip()]
+    parts = [p for _, p in pieces]
+    own: list[bool] = []
+    theirs = False  # the sentence so far is the asker's own account
+    for k, (i, p) in enumerate(pieces):
+        if k and pieces[k - 1][0] != i:
+            theirs = False  # a new sentence
+        # the reader ends every question with "?": the last part's own "?" says nothing
+        asking = bool(_ASKING.search(p.rstrip("?") if k == len(pieces) - 1 else p))
+        theirs = not asking and (theirs or bool(_FIRST_PERSON.match(p)))
+        own.append(theirs)
     if not any(own) or all(own):
         return "", text
     return (" ".join(p for p, o in zip(parts, own, strict=True) if o),
@@ -324,9 +339,15 @@ class Reader:
         content = self.english.without_style(standalone)
         query = self._query(content)
         own = frozenset(stems(self.english.without_style(text)))
-        dense = dense_text(query, self.df_ratio) if self.df_ratio is not None else ""
+        situation, asks = situation_of(content)
+        # an embedder reads a few hundred word-pieces (the bundled one 256): in a longer
+        # message what is asked goes before the asker's account of themselves, or a pasted
+        # page of context hides the question from the dense search
+        first = self._query(f"{asks} {situation}") \
+            if situation and len(query.split()) > WINDOW_WORDS else query
+        dense = dense_text(first, self.df_ratio) if self.df_ratio is not None else ""
         return Question(asked=asked, text=standalone, query=query, dense=dense, content=content,
-                        asks=situation_of(content)[1], shape=shape, figures=figures, subject=subject, sides=sides,
+                        asks=asks, shape=shape, figures=figures, subject=subject, sides=sides,
                         corrections=corrections, follow_up=r.follow_up, previous=r.previous,
                         terms=self._terms(query, own), own=own)
 

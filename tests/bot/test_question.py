@@ -171,6 +171,11 @@ def test_vocabulary_file_names_the_documents_subject(tmp_path) -> None:  # type:
      "i need it for a pitch?", "what benefits of bpo does the guide list?"),
     ("our company is based in Ohio. How much does offshore support cost?",
      "our company is based in Ohio.", "How much does offshore support cost?"),
+    # a sentence the asker began about themselves stays theirs to its end
+    ("Our team handles 4,000 tickets a month across email, chat and phone, with peaks in the "
+     "holidays. What are the risks?",
+     "Our team handles 4,000 tickets a month across email chat and phone with peaks in the "
+     "holidays.", "What are the risks?"),
     # the asker's own words that ask something are the question
     ("How much does BPO cost in Vietnam?", "", "How much does BPO cost in Vietnam?"),
     ("I need to know the cost of offshore support?", "",
@@ -197,3 +202,12 @@ def test_dense_text_drops_the_corpus_wide_words_only_when_two_specific_words_rem
         "what should a business never outsource?"
     assert dense_text("business process outsourcing?", df_ratio) == \
         "business process outsourcing?"
+
+
+def test_a_long_message_embeds_what_is_asked_before_the_askers_account() -> None:
+    reader = Reader(Vocabulary.empty(), None, lambda s: 1.0, df_ratio=lambda s: 0.01)
+    account = "We are a shop in Ohio with 120 staff and busy holidays. " * 20
+    q = reader.read(account + "What are the main risks of outsourcing support?")
+    assert q.dense.startswith("What are the main risks of outsourcing support?"), q.dense[:80]
+    short = reader.read("We are a shop in Ohio. What are the main risks of outsourcing support?")
+    assert short.dense.startswith("We are a shop in Ohio.")  # fits any embedder's window
