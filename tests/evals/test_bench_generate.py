@@ -36,7 +36,12 @@ def test_replay_with_live_generates_only_the_prompts_not_recorded(corpus_setting
 
     replayed = _bench(env, str(data), "--llm", "fake:echo", "--replay", str(partial))
     assert replayed["speed"]["items"] == 2 and replayed["speed"]["live_calls"] == 0
-    both = _bench(env, str(data), "--llm", "fake:echo", "--replay", str(partial), "--live")
+    again = tmp_path / "again.jsonl"
+    both = _bench(env, str(data), "--llm", "fake:echo", "--replay", str(partial), "--live",
+                  "--drafts", str(again))
     assert both["speed"]["items"] == 3 and both["speed"]["live_calls"] == 1
+    rerecorded = {r["prompt"]: r for r in map(json.loads, again.read_text().splitlines())}
+    for r in records[1:]:  # a replayed answer keeps the times of the run that generated it
+        assert rerecorded[r["prompt"]]["ttft_s"] == r["ttft_s"]
     assert both["overall"]["fact_recall"] == first["overall"]["fact_recall"]
     assert both["speed"]["generated"] == first["speed"]["generated"]
