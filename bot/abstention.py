@@ -39,9 +39,10 @@ and its label - all in lower case: letter case and punctuation never move the de
 
 A logistic model over these features gives an answerability score in [0, 1]; the bot
 refuses below a threshold. Each weight is fitted on the side its feature's meaning says
-(`LOWERS`: only the unknown-word counts may lower the score), or 0. Weights and threshold are fitted on labelled questions
-(`python -m evals.calibrate abstention ...`) and stored in `bot/abstention.json`, with a
-second model fitted without `cross` for a bot without a cross-encoder.
+(`LOWERS`: only the unknown-word counts may lower the score), or 0. Weights and threshold
+are fitted on labelled questions (`python -m evals.calibrate abstention ...`) and stored in
+`bot/abstention.json`, with a second model fitted without `cross` for a bot without a
+cross-encoder.
 """
 
 from __future__ import annotations
