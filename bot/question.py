@@ -111,10 +111,11 @@ class English:
 
     def read_short_forms(self, text: str) -> str:
         def repl(m: re.Match[str]) -> str:
-            w = m.group(0)
+            w = m.group(1)
             full = self.short_forms.get(w.lower())
-            return full if full is not None else w
-        return re.sub(r"(?<![\w'])[A-Za-z][A-Za-z/]*(?![\w'])", repl, text)
+            # the full word takes the place of the abbreviation's dot too ("vs." -> "versus")
+            return full if full is not None else m.group(0)
+        return re.sub(r"(?<![\w'])([A-Za-z][A-Za-z/]*)(?![\w'])(?:\.(?=\s+\w))?", repl, text)
 
     @property
     def _style(self) -> re.Pattern[str]:
@@ -246,7 +247,7 @@ COMMON_DF = 0.45
 process) say nothing about which passage answers; the dense query leaves them out."""
 WINDOW_WORDS = 150
 """A question longer than this many words may not fit an embedder's window (the bundled
-MiniLM reads 256 word-pieces, about 190 words): its asked part is embedded first."""
+MiniLM reads 256 word-pieces, about 190 words): only its asked part is searched for."""
 MIN_SPECIFIC = 2
 """`dense_text` keeps the common words of a query with fewer specific words than this.
 1 (the old rule), 2 and 3 were measured on dev, check and blind..blind6 (BENCHMARKS.md, fifth
@@ -340,12 +341,12 @@ class Reader:
         query = self._query(content)
         own = frozenset(stems(self.english.without_style(text)))
         situation, asks = situation_of(content)
-        # an embedder reads a few hundred word-pieces (the bundled one 256): in a longer
-        # message what is asked goes before the asker's account of themselves, or a pasted
-        # page of context hides the question from the dense search
-        first = self._query(f"{asks} {situation}") \
-            if situation and len(query.split()) > WINDOW_WORDS else query
-        dense = dense_text(first, self.df_ratio) if self.df_ratio is not None else ""
+        if situation and len(query.split()) > WINDOW_WORDS:
+            # a page of the asker's own account around one question: the search reads the
+            # question (an embedder reads a few hundred word-pieces, the bundled one 256,
+            # and the account's repeated words would outweigh the question's in BM25)
+            query = self._query(asks)
+        dense = dense_text(query, self.df_ratio) if self.df_ratio is not None else ""
         return Question(asked=asked, text=standalone, query=query, dense=dense, content=content,
                         asks=asks, shape=shape, figures=figures, subject=subject, sides=sides,
                         corrections=corrections, follow_up=r.follow_up, previous=r.previous,
