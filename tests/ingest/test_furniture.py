@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -81,19 +80,17 @@ def test_no_gold_quote_of_a_bundled_eval_set_is_furniture(dataset: str) -> None:
     assert not bad
 
 
-def test_table_rows_read_as_sentences(tmp_path: Path) -> None:
-    text = ("Types\n| Type | What it means | Typical work |\n|---|---|---|\n"
-            "| Nearshore | Provider in a neighbouring region | Support in a close time zone |\n")
-    doc = Document("t.md", "T", text, "x", "/t.md", {})
+@pytest.mark.parametrize(("table", "sentence"), [
+    ("Types\n| Type | What it means | Typical work |\n|---|---|---|\n"
+     "| Nearshore | Provider in a neighbouring region | Support in a close time zone |\n",
+     "Nearshore: Provider in a neighbouring region; typical work: Support in a close time zone."),
+    # a column name keeps its acronyms inside the sentence
+    ("Fit\n| Signal | Lean toward a VA | Lean toward full BPO |\n|---|---|---|\n"
+     "| Volume | One person could handle it | High volume needing many seats |\n",
+     "Volume: One person could handle it; lean toward full BPO: High volume needing many "
+     "seats."),
+])
+def test_table_rows_read_as_sentences(table: str, sentence: str) -> None:
+    doc = Document("t.md", "T", table, "x", "/t.md", {})
     rows = [u for c in chunk_document(doc) for u in units_of(c) if u.kind == "row"]
-    assert rows[0].text == ("Nearshore: Provider in a neighbouring region; typical work: "
-                            "Support in a close time zone.")
-
-
-def test_a_column_name_keeps_its_acronyms_inside_a_row_sentence(tmp_path: Path) -> None:
-    text = ("Fit\n| Signal | Lean toward a VA | Lean toward full BPO |\n|---|---|---|\n"
-            "| Volume | One person could handle it | High volume needing many seats |\n")
-    doc = Document("t.md", "T", text, "x", "/t.md", {})
-    rows = [u for c in chunk_document(doc) for u in units_of(c) if u.kind == "row"]
-    assert rows[0].text == ("Volume: One person could handle it; lean toward full BPO: "
-                            "High volume needing many seats.")
+    assert rows[0].text == sentence
