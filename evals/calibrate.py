@@ -13,9 +13,10 @@
   most of its content words are in a gold quote of the item (or it holds most of the quote).
   Then its second stage, the same on the first stage's rankings with the cross-encoder's
   features of its best units added.
-- abstention: the refusal model (bot/abstention.py) learns answerable vs not from the items'
-  `answerable` labels; its threshold is the lowest refusal cut that keeps false refusals of
-  answerable dev items at or under FALSE_ABSTAIN_BUDGET; a second model without the
+- abstention: the refusal model (bot/abstention.py, boosted trees) learns answerable vs not
+  from the items' `answerable` labels; its threshold is the highest refusal cut that keeps
+  false refusals of answerable items, scored out of fold (each set by trees fitted on the
+  others), at or under FALSE_ABSTAIN_BUDGET; a second model without the
   cross-encoder's feature, on first-stage rankings, for a bot without one. `--left-out` adds
   the items asked of an index without each document (see `fit_abstention` for why it is not
   the default).
@@ -24,8 +25,9 @@
   `ingest.tokens.TOKEN_DIM` dims (ingest/token_projection.npz), fitted on the word-pieces of
   the indexed units and headings (no labels).
 
-The models are logistic regressions over a handful of generic features (no question-specific
-rules); the fitted weights are written to bot/reranker.json, bot/ranker.json and bot/abstention.json.
+The models are logistic regressions (the refusal model: boosted trees) over a handful of
+generic features (no question-specific rules); the fitted weights are written to
+bot/reranker.json, bot/ranker.json and bot/abstention.json.
 """
 
 from __future__ import annotations
@@ -52,10 +54,15 @@ before a list showed the question's best unit; refitted since at 0.1: cross-vali
 thresholds 0.63-0.73; with a list's lead sentence as one of its units: -20, 0.64-0.73)."""
 FALSE_ABSTAIN_BUDGET = 0.03
 """Largest share of answerable dev items the fitted threshold may refuse."""
-ABSTENTION_C = 3.0
-"""Inverse L2 strength of the refusal model. At 1.0 the similarity weight is shrunk so far
-that off-topic questions (a recipe, a car repair) scored within 0.05 of the threshold; 3.0
-keeps dev false refusals at 2.6% and refuses as many check items (C 0.3-100 compared)."""
+REFUSAL_TREES = 150
+REFUSAL_DEPTH = 3
+REFUSAL_RATE = 0.05
+REFUSAL_L2 = 1.0
+"""The refusal model's boosted trees: 150 trees of depth 3, learning rate 0.05, L2 1.0.
+Chosen on the eight labelled sets each left out in turn (threshold at 3% false refusals of
+the others' out-of-fold scores): depth 2-4, 100-300 trees and L2 0-5 refused 0.829-0.849 of
+the left-out unanswerable questions at 2.9-3.3% false refusals; the sign-constrained logistic
+model 0.816 at 3.1%, unconstrained 0.803, and trees constrained in every feature 0.816."""
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
@@ -395,17 +402,19 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
                    check: Sequence[dict[str, Any]] = (), save: bool = True,
                    left_out: bool = False) -> dict[str, float]:
     """Fit the refusal model and its threshold on labelled items (signature used by
-    `bpo-kb eval --fit-abstention`; `results` is not needed). With `left_out`
+    `bpo-kb eval --fit-abstention`; `results` is not needed). The threshold is set on
+    out-of-fold scores: each item scored by trees fitted without its set (an item's `_set`,
+    the file it came from; five folds of one set). With `left_out`
     (`calibrate abstention --left-out`), the items are also asked of an index without each
     document (`_left_out_rows`: one temporary index per document, a minute or two each) -
-    on-topic questions the smaller corpus does not answer, and ones it still does. The
-    threshold is set on the answerable items against the whole corpus.
+    on-topic questions the smaller corpus does not answer, and ones it still does - and
+    those rows are added to every fit.
 
     Not the default: in 5x5-fold CV on dev+check it raised out-of-fold oos refusal 0.747 ->
     0.788 (false refusals 0.032 -> 0.035), but the fitted model leans on absolute similarity
     and refused "walk me through returning something" on a two-document returns policy and
     handbook (0.18 against a 0.24 threshold; 0.55 without): a user's small corpus matters
-    more than four points on the guides."""
+    more than four points on the guides (measured with the logistic model before the trees)."""
     from bot.abstention import MODEL_PATH
 
     rows = [it if isinstance(it, dict) else _item_dict(it) for it in items]
@@ -416,68 +425,110 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
         main, extra = fits[0][1], {}
         if len(fits) > 1:
             extra["without_cross_encoder"] = fits[1][1].as_dict(metrics=fits[1][2])
-        MODEL_PATH.write_text(json.dumps(main.as_dict(fitted_on=len(rows), metrics=fits[0][2],
-                                                      **extra), indent=1) + "\n",
-                              encoding="utf-8")
+        MODEL_PATH.write_text(_json(main.as_dict(fitted_on=len(rows), metrics=fits[0][2],
+                                                 **extra)) + "\n", encoding="utf-8")
         echo(f"wrote {MODEL_PATH}")
     return fits[0][2]
 
 
-def _signed_logistic(x: np.ndarray, y: np.ndarray, signs: Sequence[int], c: float
-                     ) -> tuple[np.ndarray, float]:
-    """Logistic regression with balanced class weights and L2 strength 1/`c` (what
-    scikit-learn's `LogisticRegression(C=c, class_weight="balanced")` fits), each weight kept
-    at or on the side of its sign (+1: at least 0, -1: at most 0)."""
-    from scipy.optimize import minimize
+def _json(value: Any, indent: int = 0) -> str:
+    """JSON with one line per list of numbers or per tree (a tree's nodes on its line)."""
+    pad = " " * (indent + 1)
+    if isinstance(value, dict):
+        body = ",\n".join(f"{pad}{json.dumps(k)}: {_json(v, indent + 1)}"
+                          for k, v in value.items())
+        return "{\n" + body + "\n" + " " * indent + "}"
+    if isinstance(value, (list, tuple)) and any(
+            isinstance(v, (list, tuple)) and any(isinstance(w, (list, tuple)) for w in v)
+            for v in value):
+        return "[\n" + ",\n".join(pad + _json(v, indent + 1) for v in value) + "\n" + \
+            " " * indent + "]"
+    return json.dumps(value, separators=(",", ":")) if isinstance(value, (list, tuple)) \
+        and value and isinstance(value[0], (list, tuple)) else json.dumps(value)
 
-    n, d = x.shape
-    sw = np.where(y == 1, n / (2 * max(1, int((y == 1).sum()))),
-                  n / (2 * max(1, int((y == 0).sum()))))
 
-    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
-        w, b = p[:d], p[d]
-        z = x @ w + b
-        r = sw * (1.0 / (1.0 + np.exp(-z)) - y)
-        value = float(np.sum(sw * (np.logaddexp(0.0, z) - y * z)) + 0.5 / c * np.sum(w * w))
-        return value, np.append(x.T @ r + w / c, np.sum(r))
+def _boosted(x: np.ndarray, y: np.ndarray, names: Sequence[str]
+             ) -> tuple[float, tuple[Any, ...]]:
+    """Boosted trees (scikit-learn's histogram gradient boosting, balanced classes), each
+    feature's effect kept on its meaning's side (`bot.abstention.LOWERS`, `FREE`): the bias
+    and the trees as `bot.abstention.AbstentionModel` reads them, checked to score every row
+    as scikit-learn does."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
-    bounds = [(0.0, None) if sg > 0 else (None, 0.0) for sg in signs] + [(None, None)]
-    fit = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"maxiter": 5000})
-    return fit.x[:d], float(fit.x[d])
+    from bot.abstention import FREE, LOWERS, AbstentionModel
+
+    signs = [0 if f in FREE else -1 if f in LOWERS else 1 for f in names]
+    m = HistGradientBoostingClassifier(
+        max_depth=REFUSAL_DEPTH, max_iter=REFUSAL_TREES, learning_rate=REFUSAL_RATE,
+        l2_regularization=REFUSAL_L2, class_weight="balanced", monotonic_cst=signs,
+        early_stopping=False, random_state=0).fit(x, y)
+    trees = tuple(tuple((-1 if n["is_leaf"] else int(n["feature_idx"]),
+                         float(n["num_threshold"]), int(n["left"]), int(n["right"]),
+                         float(n["value"])) for n in p[0].nodes) for p in m._predictors)
+    bias = float(np.ravel(m._baseline_prediction)[0])
+    ours = np.array([AbstentionModel((), bias, 0.0, tuple(names), trees).raw(r) for r in x])
+    if not np.allclose(ours, m.decision_function(x), atol=1e-6):
+        raise RuntimeError("the exported trees do not score as scikit-learn's model does "
+                           f"(scikit-learn {__import__('sklearn').__version__}): check "
+                           "evals.calibrate._boosted against its tree format")
+    return bias, trees
+
+
+def _out_of_fold(x: np.ndarray, y: np.ndarray, groups: Sequence[str], names: Sequence[str],
+                 extra: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Each row's score from trees fitted without its group (its set; five folds when the
+    rows come from one set), `extra` rows added to every fit."""
+    from bot.abstention import AbstentionModel
+
+    keys = sorted(set(groups))
+    fold = np.array([keys.index(g) for g in groups]) if len(keys) > 1 \
+        else np.arange(len(y)) % 5
+    p = np.zeros(len(y))
+    for k in sorted(set(fold.tolist())):
+        tx, ty = x[fold != k], y[fold != k]
+        if extra is not None and len(extra[1]):
+            tx, ty = np.vstack([tx, extra[0]]), np.concatenate([ty, extra[1]])
+        bias, trees = _boosted(tx, ty, names)
+        model = AbstentionModel((), bias, 0.0, tuple(names), trees)
+        p[fold == k] = [1.0 / (1.0 + np.exp(-model.raw(r))) for r in x[fold == k]]
+    return p
 
 
 def _fit_refusal(bot: Any, rows: Sequence[dict[str, Any]], check: Sequence[dict[str, Any]],
                  cross: bool, left_out: bool, echo: Callable[[str], None]
                  ) -> tuple[Any, dict[str, float]]:
-    """One refusal model (with or without the cross-encoder's feature) and its metrics."""
-    from bot.abstention import FEATURES, LOWERS, PLAIN, AbstentionModel
+    """One refusal model (with or without the cross-encoder's feature) and its metrics:
+    the threshold, and the false refusals and refusals of unanswerable items out of fold."""
+    from bot.abstention import FEATURES, PLAIN, AbstentionModel
 
     names = FEATURES if cross else PLAIN
     x, y = _abstention_rows(bot, rows, cross=cross)
-    xa, ya = x, y
+    extra = None
     if left_out:
         xl, yl, _ = _left_out_rows(bot, rows, echo, cross)
-        if len(yl):
-            xa, ya = np.vstack([x, xl]), np.concatenate([y, yl])
-    w, b = _signed_logistic(xa, ya, [-1 if f in LOWERS else 1 for f in names], ABSTENTION_C)
-    p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-    t = _threshold(p, y, FALSE_ABSTAIN_BUDGET)
-    fa, oos = _rates(p, y, t)
-    out = {"threshold": t, "dev_false_abstain": fa, "dev_oos_refusal": oos}
+        extra = (xl, yl)
+    groups = [str(it.get("_set", "")) for it in rows]
+    oof = _out_of_fold(x, y, groups, names, extra)
+    t = _threshold(oof, y, FALSE_ABSTAIN_BUDGET)
+    fa, oos = _rates(oof, y, t)
+    xa, ya = (np.vstack([x, extra[0]]), np.concatenate([y, extra[1]])) \
+        if extra is not None and len(extra[1]) else (x, y)
+    bias, trees = _boosted(xa, ya, names)
+    model = AbstentionModel((), bias, t, tuple(names), trees)
+    out = {"threshold": t, "out_of_fold_false_abstain": fa, "out_of_fold_oos_refusal": oos}
     if len(ya) > len(y):  # the left-out rows: refusals of their unanswerable ones
-        pl = 1.0 / (1.0 + np.exp(-(xa[len(y):] @ w + b)))
+        pl = np.array([model.raw(r) for r in xa[len(y):]])
         out["left_out_negatives"] = float(np.sum(ya[len(y):] == 0))
-        out["left_out_refused"] = float(np.mean(pl[ya[len(y):] == 0] < t))
+        out["left_out_refused"] = float(np.mean(1 / (1 + np.exp(-pl[ya[len(y):] == 0])) < t))
     if check:
         cx, cy = _abstention_rows(bot, check, cross=cross)
-        cp = 1.0 / (1.0 + np.exp(-(cx @ w + b)))
+        cp = np.array([1.0 / (1.0 + np.exp(-model.raw(r))) for r in cx])
         out["check_false_abstain"], out["check_oos_refusal"] = _rates(cp, cy, t)
     echo(f"  {'with' if cross else 'without'} the cross-encoder:")
     for k, v in out.items():
         echo(f"    {k}: {v:.3f}")
-    echo("    weights: " + ", ".join(f"{f}={wi:+.2f}" for f, wi in zip(names, w, strict=True)))
-    return AbstentionModel(tuple(float(v) for v in w), b, t, names), out
+    echo(f"    {len(trees)} trees of depth {REFUSAL_DEPTH} over " + ", ".join(names))
+    return model, out
 
 
 def _recall(text: str, facts: Sequence[Sequence[str]]) -> float:
@@ -667,7 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not args.dataset:
         ap.error(f"{args.model} needs a labelled dataset, e.g. evals/datasets/dev.jsonl")
-    items = [it for path in args.dataset for it in _load(path)]
+    items = [{**it, "_set": path.stem} for path in args.dataset for it in _load(path)]
     check = _load(args.check) if args.check else []
     if args.model in ("reranker", "all"):
         print("passage re-ranker:")
