@@ -37,7 +37,9 @@ UNSUPPORTED_MARK = "(\u26a0 unsupported)"
 """Appended to a sentence kept with `show_unsupported`."""
 ANSWER_WORDS = 120
 """Word budget of an answer: generated sentences past it are dropped, and the stream stops
-once the draft holds this many words plus a margin (a small model would copy on)."""
+once the draft holds this many words plus a margin (a small model would copy on). An
+extractive answer that runs longer (its units are whole sentences and rows) sets the budget
+instead (`_budget`): the generated answer may say as much as the answer it replaces."""
 STOP_WORDS_MARGIN = 25
 COVERED = 0.8
 """An extractive sentence whose content stems are this much in the kept generated sentences
@@ -215,7 +217,8 @@ class LLMGenerator:
         cites = _Citations()
         words = 0
         units = _extractive_sentences(extractive)
-        shown = _within_budget(shown, units)
+        budget = _budget(units)
+        shown = _within_budget(shown, units, budget)
         said_text = ""
         for c, ok in shown:
             text = _sentence(c.claim.text)
@@ -225,7 +228,7 @@ class LLMGenerator:
                     continue  # two paraphrases of one unit: it is shown once
                 text = unit[0]
             n_words = len(text.split())
-            if parts and words + n_words > ANSWER_WORDS:
+            if parts and words + n_words > budget:
                 break
             words += n_words
             if ok:
@@ -241,7 +244,7 @@ class LLMGenerator:
         added = 0
         for sentence, citation in units:
             n_words = len(sentence.split())
-            if not stems(sentence) or words + n_words > ANSWER_WORDS or _said(sentence, said_text):
+            if not stems(sentence) or words + n_words > budget or _said(sentence, said_text):
                 continue
             n = cites.add_citation(citation)
             parts.append(f"{sentence} [{n}]")
@@ -311,8 +314,16 @@ def _extractive_sentences(extractive: Answer) -> list[tuple[str, Citation]]:
     return out
 
 
-def _within_budget(shown: list[tuple[Verified, bool]], units: Sequence[tuple[str, Citation]]
-                   ) -> list[tuple[Verified, bool]]:
+def _budget(units: Sequence[tuple[str, Citation]]) -> int:
+    """The answer's word budget: `ANSWER_WORDS`, or the extractive answer's length when it
+    runs longer. Capped at 120 words, the generated answer restating the same units in more
+    words lost the last of them: dev fact 0.850 against the extractive 0.861, all three
+    items lost that way."""
+    return max(ANSWER_WORDS, sum(len(u.split()) for u, _ in units))
+
+
+def _within_budget(shown: list[tuple[Verified, bool]], units: Sequence[tuple[str, Citation]],
+                   budget: int = ANSWER_WORDS) -> list[tuple[Verified, bool]]:
     """The generated sentences to show: every verified one that restates an extractive unit,
     and one that adds something else from the passages only while the word budget still has
     room for every extractive unit not yet said. The units are what the fitted ranker picked
@@ -336,7 +347,7 @@ def _within_budget(shown: list[tuple[Verified, bool]], units: Sequence[tuple[str
     dropped = set()
     for c in added:
         n = len(_sentence(c.claim.text).split())
-        if words + n + need <= ANSWER_WORDS:
+        if words + n + need <= budget:
             words += n
         else:
             dropped.add(id(c))

@@ -37,3 +37,19 @@ def test_a_short_added_sentence_stays_when_the_budget_has_room() -> None:
     added = _said("Prices depend on the function and the volume of work.")
     shown = [(restating, True), (added, True)]
     assert _within_budget(shown, UNITS) == shown
+
+
+def test_an_extractive_answer_longer_than_the_budget_sets_it() -> None:
+    """The generated answer may say as much as the extractive answer it replaces: a unit not
+    yet said still fits when the units alone run past `ANSWER_WORDS`."""
+    from generate.generator import _budget
+
+    long_units = [_unit(" ".join([f"{place} support costs ${n}-$25 per hour"] * 8) + ".", n)
+                  for n, place in enumerate(("Offshore", "Nearshore", "Onshore"), 1)]
+    words = sum(len(u.split()) for u, _ in long_units)
+    assert words > ANSWER_WORDS and _budget(long_units) == words
+    assert _budget(UNITS) == ANSWER_WORDS
+    added = _said("Prices depend on the function and the volume of work.")
+    restating = _said(long_units[0][0])
+    assert _within_budget([(restating, True), (added, True)], long_units,
+                          _budget(long_units)) == [(restating, True)]
