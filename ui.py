@@ -28,7 +28,7 @@ from app import render  # noqa: E402
 from app.batch import answer_row, merge_row, plural, read_batch, table_row, write_rows  # noqa: E402
 from app.feedback import FeedbackStore  # noqa: E402
 from app.library import documents, ingest_summary, origins, save_uploads  # noqa: E402
-from bot import Bot, BpoKbError, ConfigError, QuestionError, Settings  # noqa: E402
+from bot import Bot, BpoKbError, ConfigError, QuestionError, Settings, clean_question  # noqa: E402
 from bpo_kb import PROJECT_ROOT  # noqa: E402
 from ingest import SUPPORTED_SUFFIXES, ingest  # noqa: E402
 
@@ -107,8 +107,13 @@ class _App:
         turn = len(turns) + 1
         history = self._history(turns)
         question = message or ""
-        if question.strip():
-            chat.append({"role": "user", "content": render.question_html(question)})
+        try:
+            clean_question(question, self.settings.max_question_chars)
+        except QuestionError as e:  # nothing asked: a toast; the chat, its example questions
+            gr.Warning(str(e))      # and the typed text stay as they are
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        chat.append({"role": "user", "content": render.question_html(question)})
         chat.append({"role": "assistant", "content": render.thinking_html()})
         hide = gr.update(visible=False)
         yield "", chat, turns, gr.skip(), gr.skip(), hide
