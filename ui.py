@@ -288,9 +288,13 @@ class _App:
         try:
             data = evals.read_dataset(path, evals.Corpus.load(self.settings))
         except evals.DatasetError as e:  # bad labels: every problem, on the page
-            lines = str(e).split("\n")
+            # the upload's name, not the server's temporary path
+            lines = str(e).replace(str(path), path.name).split("\n")
             status = (f"**{_md(lines[0])}**\n\n" + "\n".join(
                 f"- {_md(ln.strip())}" for ln in lines[1:] if ln.strip()))
+            if upload:
+                status += ("\n\nA list of questions without expected answers is answered in "
+                           "the **Batch** tab.")
             return status, hide, hide, hide, hide, hide, []
         except (BpoKbError, OSError) as e:
             raise gr.Error(f"Cannot load {path.name}: {e}") from e

@@ -92,6 +92,22 @@ def test_evaluate_takes_a_csv_upload_and_does_not_call_it_a_regression(
     app.screenshot("evaluate")
 
 
+def test_evaluate_names_the_upload_not_its_temporary_path_and_points_to_batch(
+        app: Page, tmp_path: Path) -> None:
+    """A plain question list is not a test set: the page names the file as uploaded (not
+    the server's temporary copy) and says where a list of questions is answered."""
+    questions = tmp_path / "q3.csv"
+    questions.write_text("question\nWhat is BPO?\nWhat is KPO?\n", encoding="utf-8")
+    page = app.open()
+    _tab(page, "Evaluate")
+    page.locator("#bk-eval-file input[type=file]").set_input_files(str(questions))
+    page.click("#bk-eval-run")
+    status = page.locator("#bk-eval-status")
+    status.get_by_text("Batch").wait_for(timeout=60_000)
+    text = status.inner_text()
+    assert "q3.csv" in text and "/tmp/" not in text and "gradio" not in text, text
+
+
 def test_documents_tab_lists_the_library_and_reingests(app: Page) -> None:
     page = app.open()
     _tab(page, "Documents")
