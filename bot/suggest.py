@@ -11,7 +11,7 @@ choose a BPO provider?", "The Benefits of BPO" -> "What are the benefits of BPO?
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ingest import Chunk, Generation
 from ingest.text import stems
@@ -43,36 +43,56 @@ def topic_of(chunk: Chunk) -> str:
     return last
 
 
-def _lower(phrase: str) -> str:
-    """Lower-case a heading's words, except acronyms and names written in capitals."""
+def _lower(phrase: str, name: Callable[[str], bool] | None = None) -> str:
+    """Lower-case a heading's words, except acronyms, names written in capitals and the
+    words `name` says the documents write as names ("Singapore" in a title-case heading)."""
     out = []
     for i, w in enumerate(phrase.split()):
         keep = w[1:2].isupper() or any(ch.isdigit() for ch in w) or (
-            i > 0 and w[:1].isupper() and not w[1:].islower())
+            i > 0 and w[:1].isupper() and not w[1:].islower()) or (
+            name is not None and w[:1].isupper() and name(re.sub(r"\W", "", w.lower())))
         out.append(w if keep else w.lower())
     return " ".join(out)
 
 
-def as_question(heading: str) -> str:
+def _title_case(h: str) -> bool:
+    """Is the heading written in title case ("How Does BPO Work")? Every word of four or
+    more letters after the first is capitalised."""
+    long = [w for w in h.split()[1:] if len(w) > 3 and w[:1].isalpha()]
+    return bool(long) and all(w[:1].isupper() for w in long)
+
+
+def _plural(word: str) -> bool:
+    """Is a heading's last word a plural: ends in "s" and its singular is about as common
+    in English (wordfreq) - "risks", "benefits", not "lens", "logistics", "analysis"?"""
+    from wordfreq import zipf_frequency
+
+    w = word.lower()
+    return w.endswith("s") and not w.endswith("ss") and not word.isupper() and \
+        zipf_frequency(w[:-1], "en") >= zipf_frequency(w, "en") - 0.1
+
+
+def as_question(heading: str, name: Callable[[str], bool] | None = None) -> str:
     """A heading phrased as a question a person would ask ("" for a heading that is not a
-    topic: "Key takeaways", "Conclusion")."""
+    topic: "Key takeaways", "Conclusion"); a title-case heading in sentence case, keeping
+    the words `name` says are names."""
     h = re.split(r"\s+[\u2014\u2013-]\s+|:\s", _NUMBERING.sub("", heading).strip(), maxsplit=1)[0]
     h = h.strip(" .:\u25be\u25bc")
     if not h or _GENERIC.match(h) or len(h.split()) > 12:
         return ""
-    if h.endswith("?"):
-        return h
     m = re.match(r"^how to\s+(.+)$", h, re.I)
-    if m:
-        return f"How do I {_lower(m.group(1))}?"
-    if _WH.match(h):
-        return h[0].upper() + h[1:] + "?"
+    if m and not h.endswith("?"):
+        return f"How do I {_lower(m.group(1), name)}?"
+    if h.endswith("?") or _WH.match(h):
+        if _title_case(h):
+            first, _, rest = h.partition(" ")
+            h = f"{first} {_lower(rest, name)}".strip()
+        return h if h.endswith("?") else h[0].upper() + h[1:] + "?"
     if _CLAUSE.search(h):
         return ""
-    body = _lower(re.sub(r"^the\s+", "", h, flags=re.I))
+    body = _lower(re.sub(r"^the\s+", "", h, flags=re.I), name)
     last = re.findall(r"[A-Za-z]+", body)
-    plural = bool(last) and last[-1].endswith("s") and not last[-1].endswith("ss") \
-        and not last[-1].isupper()
+    plural = bool(last) and _plural(last[-1])
     if body.split()[0].lower().rstrip("s") in ("benefit", "risk", "type", "advantage", "trend",
                                                "step", "challenge", "model") or plural:
         return f"What are {'the ' if not body[:1].isupper() else ''}{body}?"
@@ -99,11 +119,15 @@ def suggest(gen: Generation, around: Sequence[Chunk], asked: str = "",
     (after a refusal: what the guides do cover) - none of them the question just asked."""
     out: list[str] = []
     skip = {asked.strip().lower(), *(e.strip().lower() for e in exclude)}
+    terms = gen.terms
+
+    def name(w: str) -> bool:  # a word the documents write as a name, inside sentences too
+        return terms.capitalised(w) and terms.inside.get(w, 0) > 0
     seen_topics: set[str] = set()
     for c in around:
         topic = topic_of(c)
         seen_topics.add(topic.lower())
-        q = as_question(topic) if include_own else ""
+        q = as_question(topic, name) if include_own else ""
         if _adds(q, out, skip):
             out.append(q)
     if len(out) >= MAX_SUGGESTIONS:
@@ -118,7 +142,7 @@ def suggest(gen: Generation, around: Sequence[Chunk], asked: str = "",
             if not topic or topic.lower() in seen_topics:
                 continue
             seen_topics.add(topic.lower())
-            q = as_question(topic)
+            q = as_question(topic, name)
             if _adds(q, out, skip):
                 out.append(q)
             if len(out) >= MAX_SUGGESTIONS:
