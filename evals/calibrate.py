@@ -431,20 +431,24 @@ def fit_abstention(bot: Any, items: Sequence[Any], results: Any, echo: Callable[
     return fits[0][2]
 
 
+def _depth(value: Any) -> int:
+    """How deeply lists nest in `value` (a number: 0, a list of numbers: 1, a tree: 2)."""
+    if not isinstance(value, (list, tuple)):
+        return 0
+    return 1 + max((_depth(v) for v in value), default=0)
+
+
 def _json(value: Any, indent: int = 0) -> str:
-    """JSON with one line per list of numbers or per tree (a tree's nodes on its line)."""
+    """JSON with a list of numbers on one line and a tree (a list of nodes) on one line."""
     pad = " " * (indent + 1)
     if isinstance(value, dict):
         body = ",\n".join(f"{pad}{json.dumps(k)}: {_json(v, indent + 1)}"
                           for k, v in value.items())
         return "{\n" + body + "\n" + " " * indent + "}"
-    if isinstance(value, (list, tuple)) and any(
-            isinstance(v, (list, tuple)) and any(isinstance(w, (list, tuple)) for w in v)
-            for v in value):
+    if _depth(value) > 2:  # the list of trees: one tree per line
         return "[\n" + ",\n".join(pad + _json(v, indent + 1) for v in value) + "\n" + \
             " " * indent + "]"
-    return json.dumps(value, separators=(",", ":")) if isinstance(value, (list, tuple)) \
-        and value and isinstance(value[0], (list, tuple)) else json.dumps(value)
+    return json.dumps(value, separators=(",", ":") if _depth(value) == 2 else None)
 
 
 def _boosted(x: np.ndarray, y: np.ndarray, names: Sequence[str]
@@ -453,6 +457,7 @@ def _boosted(x: np.ndarray, y: np.ndarray, names: Sequence[str]
     feature's effect kept on its meaning's side (`bot.abstention.LOWERS`, `FREE`): the bias
     and the trees as `bot.abstention.AbstentionModel` reads them, checked to score every row
     as scikit-learn does."""
+    import sklearn
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from bot.abstention import FREE, LOWERS, AbstentionModel
@@ -469,7 +474,7 @@ def _boosted(x: np.ndarray, y: np.ndarray, names: Sequence[str]
     ours = np.array([AbstentionModel((), bias, 0.0, tuple(names), trees).raw(r) for r in x])
     if not np.allclose(ours, m.decision_function(x), atol=1e-6):
         raise RuntimeError("the exported trees do not score as scikit-learn's model does "
-                           f"(scikit-learn {__import__('sklearn').__version__}): check "
+                           f"(scikit-learn {sklearn.__version__}): check "
                            "evals.calibrate._boosted against its tree format")
     return bias, trees
 
