@@ -123,8 +123,8 @@ class English:
 
     def without_style(self, text: str) -> str:
         """`text` without phrases about how to answer ("in plain English")."""
-        out = " ".join(self._style.sub(" ", text).split())
-        return out if re.search(r"\w", out) else text
+        out = re.sub(r"\s+(?=[?!.,;:])", "", " ".join(self._style.sub(" ", text).split()))
+        return out if re.search(r"\w", out) else text  # "what is BPO?", not "what is BPO ?"
 
 
 @lru_cache(maxsize=8)
