@@ -57,6 +57,15 @@ def test_batch_answers_a_semicolon_csv_and_the_excel_download_matches_the_table(
             assert " ".join(line.split()) in shown
 
 
+def _evaluate(app: Page, upload: Path) -> tuple[Any, Any]:
+    """Open the Evaluate tab and run it on `upload`: the browser page and its status line."""
+    page = app.open()
+    _tab(page, "Evaluate")
+    page.locator("#bk-eval-file input[type=file]").set_input_files(str(upload))
+    page.click("#bk-eval-run")
+    return page, page.locator("#bk-eval-status")
+
+
 def test_evaluate_takes_a_csv_upload_and_does_not_call_it_a_regression(
         app: Page, tmp_path: Path) -> None:
     dev = [json.loads(ln) for ln in
@@ -73,11 +82,7 @@ def test_evaluate_takes_a_csv_upload_and_does_not_call_it_a_regression(
                         "answerable": str(r["answerable"]).lower(),
                         "must_include": json.dumps(r["must_include"]),
                         "sources": json.dumps(r["sources"])})
-    page = app.open()
-    _tab(page, "Evaluate")
-    page.locator("#bk-eval-file input[type=file]").set_input_files(str(dataset))
-    page.click("#bk-eval-run")
-    status = page.locator("#bk-eval-status")
+    page, status = _evaluate(app, dataset)
     status.get_by_text("5 items from five.csv").wait_for(timeout=120_000)
     text = status.inner_text()
     assert "Regression" not in text and "Not compared with the baseline" in text
@@ -98,11 +103,7 @@ def test_evaluate_names_the_upload_not_its_temporary_path_and_points_to_batch(
     the server's temporary copy) and says where a list of questions is answered."""
     questions = tmp_path / "q3.csv"
     questions.write_text("question\nWhat is BPO?\nWhat is KPO?\n", encoding="utf-8")
-    page = app.open()
-    _tab(page, "Evaluate")
-    page.locator("#bk-eval-file input[type=file]").set_input_files(str(questions))
-    page.click("#bk-eval-run")
-    status = page.locator("#bk-eval-status")
+    _, status = _evaluate(app, questions)
     status.get_by_text("Batch").wait_for(timeout=60_000)
     text = status.inner_text()
     assert "q3.csv" in text and "/tmp/" not in text and "gradio" not in text, text
