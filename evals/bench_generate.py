@@ -198,16 +198,14 @@ def run(dataset: Path, *, llm: str, limit: int | None = None, sample: int | None
     result = run_eval(timed, items, dataset=dataset.name)
     for r, item in zip(timed.records, items, strict=True):
         r["id"] = item.id
-    timing = timed.records
     if replay is not None:  # a replayed answer takes the time recorded for its prompt
         recorded = {r["prompt"]: r for r in recs if r.get("prompt")}
         for r in timed.records:  # so that a record written by a replay keeps them too
             old = recorded.get(r.get("prompt") or "")
             if old is not None:
                 r["ttft_s"], r["answer_s"] = old.get("ttft_s"), old.get("answer_s")
-        timing = timed.records if live else recs
-    ttft = [r["ttft_s"] for r in timing if r.get("ttft_s") is not None]
-    total = [r["answer_s"] for r in timing if r.get("answer_s") is not None]
+    ttft = [r["ttft_s"] for r in timed.records if r.get("ttft_s") is not None]
+    total = [r["answer_s"] for r in timed.records if r.get("answer_s") is not None]
     speed = {
         "llm": llm, "replay": replay is not None, "items": len(items),
         "live_calls": backend.live_calls if replay is not None else None,
