@@ -25,7 +25,15 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 
 from app import render  # noqa: E402
-from app.batch import answer_row, merge_row, plural, read_batch, table_row, write_rows  # noqa: E402
+from app.batch import (  # noqa: E402
+    answer_row,
+    merge_row,
+    pasted_batch,
+    plural,
+    read_batch,
+    table_row,
+    write_rows,
+)
 from app.feedback import FeedbackStore  # noqa: E402
 from app.library import documents, ingest_summary, origins, save_uploads  # noqa: E402
 from bot import Bot, BpoKbError, ConfigError, QuestionError, Settings, clean_question  # noqa: E402
@@ -237,18 +245,24 @@ class _App:
             return {"error": f"Internal error ({type(e).__name__}); see the server log"}
 
     # -- Batch tab ---------------------------------------------------------------------------
-    def run_batch(self, file: str | None, fmt: str, progress: gr.Progress = gr.Progress()
-                  ) -> tuple[Any, ...]:
-        if not file:
-            raise gr.Error("Choose a .csv, .xlsx or .jsonl file of questions first.")
-        path = Path(file)
+    def run_batch(self, file: str | None, pasted: str | None, fmt: str,
+                  progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        pasted = (pasted or "").strip()
+        if file and pasted:
+            raise gr.Error("Both a file and pasted questions: clear one of them (the file's "
+                           "✕, or empty the text box) and answer again.")
+        if not file and not pasted:
+            raise gr.Error("Paste questions (one per line) or choose a .csv, .xlsx or .jsonl "
+                           "file of questions first.")
+        path = Path(file) if file else Path("pasted-questions.txt")
         try:
-            batch = read_batch(path)
+            batch = read_batch(path) if file else pasted_batch(pasted)
         except (BpoKbError, OSError, UnicodeDecodeError) as e:
-            raise gr.Error(f"Cannot read {path.name}: {e}") from e
+            raise gr.Error(f"Cannot read {path.name if file else 'the pasted text'}: {e}") from e
         rows = batch.rows
         if len(rows) > MAX_BATCH_ROWS:
-            raise gr.Error(f"{path.name} has {len(rows):,} rows; the limit here is "
+            what = path.name if file else "The pasted text"
+            raise gr.Error(f"{what} has {len(rows):,} questions; the limit here is "
                            f"{MAX_BATCH_ROWS:,}. Use `bpo-kb batch` for bigger files.")
         t0 = time.perf_counter()
         results = []
@@ -478,13 +492,18 @@ def _ask_tab(app: _App) -> None:
 
 
 def _batch_tab(app: _App) -> None:
-    gr.Markdown("### Answer a list of prospect questions\nUpload a **.csv**, **Excel (.xlsx)** "
-                "or **.jsonl** file with a `question` column (any letter case; `id` and "
-                "`history` are optional, other columns are kept). Every question is answered "
-                "from the guides with its sources, the same rows as `bpo-kb batch`.")
+    gr.Markdown("### Answer a list of prospect questions\nPaste questions, one per line, or "
+                "upload a **.csv**, **Excel (.xlsx)** or **.jsonl** file with a `question` "
+                "column (any letter case; `id` and `history` are optional, other columns are "
+                "kept). Every question is answered from the guides with its sources, the same "
+                "rows as `bpo-kb batch`.")
     with gr.Row():
-        file = gr.File(label="Questions file", file_types=[".csv", ".xlsx", ".jsonl"],
-                       type="filepath", elem_id="bk-batch-file", scale=3, height=150)
+        pasted = gr.Textbox(label="Questions, one per line", lines=6, max_lines=20, scale=3,
+                            elem_id="bk-batch-paste",
+                            placeholder="What is BPO?\nHow much does offshore support cost "
+                                        "per hour?\nIs KPO the same as LPO?")
+        file = gr.File(label="…or a questions file", file_types=[".csv", ".xlsx", ".jsonl"],
+                       type="filepath", elem_id="bk-batch-file", scale=2, height=150)
         with gr.Column(scale=2):
             fmt = gr.Radio(list(_BATCH_FORMATS), value="CSV", label="Download format",
                            elem_id="bk-batch-fmt")
@@ -496,7 +515,7 @@ def _batch_tab(app: _App) -> None:
                          interactive=False, visible=False, elem_id="bk-batch-table",
                          column_widths=["7%", "20%", "43%", "20%", "10%"])
     file.upload(app.batch_format, file, fmt, queue=False, **_PRIVATE)
-    run.click(app.run_batch, [file, fmt], [status, table, out], concurrency_id="batch",
+    run.click(app.run_batch, [file, pasted, fmt], [status, table, out], concurrency_id="batch",
               concurrency_limit=1, **_PRIVATE)
 
 

@@ -26,7 +26,8 @@ from bpo_kb import BpoKbError, ConfigError
 from .xlsx import read_xlsx, write_xlsx
 
 __all__ = ["CSV_FIELDS", "INPUT_SUFFIXES", "OUTPUT_SUFFIXES", "READABLE_FIELDS", "Batch",
-           "answer_row", "answer_text", "merge_row", "plural", "read_batch", "read_rows",
+           "answer_row", "answer_text", "merge_row", "pasted_batch", "plural", "read_batch",
+           "read_rows",
            "sources_text", "status_of", "summary_line", "table_row", "write_rows"]
 
 CSV_FIELDS = ["id", "question", "answer", "abstained", "citations", "retrieval_query",
@@ -42,6 +43,8 @@ _INPUT_KEYS = ("id", "question", "history")
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _MARKER = re.compile(r"[ \t]*\[\d+\]")
+_LIST_MARK = re.compile(r"^(?:[-*\u2022\u00b7\u2013]|\(?(?:q|Q)?\d{1,4}[.):])(?:\s+|$)")
+"""A pasted line's bullet or numbering ("- ", "• ", "3. ", "(3) ", "Q3: "), not part of the question."""
 
 
 @dataclass
@@ -97,6 +100,22 @@ def read_batch(path: Path) -> Batch:
     taken = {c.lower() for c in CSV_FIELDS + READABLE_FIELDS}
     passthrough = [_output_name(c, taken) for c in columns if c.lower() not in _INPUT_KEYS]
     return Batch(rows=rows, columns=columns, delimiter=delimiter, passthrough=passthrough)
+
+
+def pasted_batch(text: str) -> Batch:
+    """Questions pasted one per line (the Batch tab's text box): blank lines skipped, a
+    bullet or number in front of a line dropped, a first line that is only the header
+    "question" dropped. Rows are numbered `q1`, `q2`, ... in the order pasted. Raises
+    `ConfigError` when no line has a question."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    lines = [_LIST_MARK.sub("", _LIST_MARK.sub("", ln, count=1), count=1).strip()
+             for ln in lines if ln]  # twice: "- Q3: ..." is a bullet and a number
+    if lines and lines[0].strip(" :").lower() in ("question", "questions"):
+        lines = lines[1:]
+    rows = [{"id": f"q{n}", "question": q} for n, q in enumerate((q for q in lines if q), 1)]
+    if not rows:
+        raise ConfigError("No question was pasted; put one question on each line")
+    return Batch(rows=rows, columns=["id", "question"])
 
 
 def read_rows(path: Path) -> Iterator[dict[str, Any]]:

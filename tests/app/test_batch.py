@@ -16,6 +16,7 @@ from app.batch import (
     answer_row,
     answer_text,
     merge_row,
+    pasted_batch,
     plural,
     read_batch,
     sources_text,
@@ -33,6 +34,22 @@ def _xlsx(path: Path, rows: list[list[Any]]) -> Path:
         wb.active.append(r)
     wb.save(path)
     return path
+
+
+def test_pasted_lines_are_questions_without_their_bullets_numbers_or_header() -> None:
+    batch = pasted_batch("Questions:\n1. What is BPO?\n\n  - cost per hour offshore?\n"
+                         "• Q3: is KPO the same as LPO?\n2024 trends?\n(5) What is RPO?\n")
+    assert batch.rows == [{"id": "q1", "question": "What is BPO?"},
+                          {"id": "q2", "question": "cost per hour offshore?"},
+                          {"id": "q3", "question": "is KPO the same as LPO?"},
+                          {"id": "q4", "question": "2024 trends?"},  # a year, not a number
+                          {"id": "q5", "question": "What is RPO?"}]
+
+
+@pytest.mark.parametrize("text", ["", "  \n\n", "Question\n", "- \n1.\n"])
+def test_pasting_no_question_is_an_error_that_says_how(text: str) -> None:
+    with pytest.raises(ConfigError, match="one question on each line"):
+        pasted_batch(text)
 
 
 @pytest.mark.parametrize(("name", "text", "delimiter"), [

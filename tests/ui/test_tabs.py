@@ -57,6 +57,28 @@ def test_batch_answers_a_semicolon_csv_and_the_excel_download_matches_the_table(
             assert " ".join(line.split()) in shown
 
 
+def test_batch_answers_pasted_questions_and_the_csv_download_has_them(
+        app: Page, tmp_path: Path) -> None:
+    page = app.open()
+    _tab(page, "Batch")
+    page.locator("#bk-batch-paste textarea").fill(
+        "1. What does BPO stand for?\n\n2. What is the capital of Mongolia?\n")
+    page.click("#bk-batch-run")
+    status = page.locator("#bk-batch-status")
+    status.get_by_text("questions answered").wait_for(timeout=60_000)
+    assert "2 of 2 questions answered" in status.inner_text()
+    text = page.locator("#bk-batch-table").inner_text()
+    assert "What does BPO stand for?" in text and "1. What" not in text
+    assert "not covered" in text
+    with page.expect_download() as info:
+        page.locator("#bk-batch-out a").first.click()
+    assert info.value.suggested_filename == "pasted-questions-answers.csv"
+    out = tmp_path / "answers.csv"
+    info.value.save_as(out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert [(r["id"], r["status"]) for r in rows] == [("q1", "answered"), ("q2", "not covered")]
+
+
 def _evaluate(app: Page, upload: Path) -> tuple[Any, Any]:
     """Open the Evaluate tab and run it on `upload`: the browser page and its status line."""
     page = app.open()
