@@ -708,6 +708,25 @@ document.addEventListener('click', function (event) {
   }
   target.classList.remove('bk-flash'); void target.offsetWidth; target.classList.add('bk-flash');
 }, true);
+// Gradio labels each chat message for screen readers with its raw content, which is our
+// HTML ("bot's message: <div class=...>"): relabel with the text a reader sees
+(function () {
+  var SAYS = "'s message: ", pending = false;
+  function relabel() {
+    pending = false;
+    document.querySelectorAll('[aria-label*="' + SAYS + '<"]').forEach(function (el) {
+      var label = el.getAttribute('aria-label');
+      var text = (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim();
+      if (!text) { return; }  // not rendered yet: the next change comes back to it
+      el.setAttribute('aria-label', label.slice(0, label.indexOf(SAYS) + SAYS.length)
+                      + text.replace(/</g, ''));
+    });
+  }
+  new MutationObserver(function () {
+    if (!pending) { pending = true; setTimeout(relabel, 50); }
+  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true,
+                                        attributes: true, attributeFilter: ['aria-label']});
+})();
 </script>"""
 
 

@@ -70,6 +70,11 @@ def test_answer_streams_with_marker_linked_to_highlighted_passage(app: Page) -> 
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("BPO") or "BPM" in copied.split("\n")[0]
     assert "\nSources:\n[1] " in copied and "<" not in copied
+    labels = page.locator("#bk-chat [aria-label*=\"'s message: \"]")
+    page.wait_for_function("() => [...document.querySelectorAll('#bk-chat [aria-label]')]"
+                           ".every(e => !e.getAttribute('aria-label').includes('<'))")
+    said = [labels.nth(i).get_attribute("aria-label") or "" for i in range(labels.count())]
+    assert len(said) >= 2 and "BPM" in said[0] and "[1]" in said[-1], said  # what a reader sees
     app.screenshot("answer-with-sources")
 
 
