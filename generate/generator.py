@@ -351,7 +351,44 @@ def _within_budget(shown: list[tuple[Verified, bool]], units: Sequence[tuple[str
             words += n
         else:
             dropped.add(id(c))
-    return [(c, ok) for c, ok in shown if id(c) not in dropped]
+    kept = [(c, ok) for c, ok in shown if id(c) not in dropped]
+    return _in_rank_order(kept, units, budget)
+
+
+def _in_rank_order(shown: list[tuple[Verified, bool]], units: Sequence[tuple[str, Citation]],
+                   budget: int) -> list[tuple[Verified, bool]]:
+    """Drop restatements of lower-ranked units while a higher-ranked unit the model left out
+    does not fit: the units come in the fitted ranker's order, and a model that restates the
+    fifth unit at length must not push out the third (it then follows as the extractive
+    unit, if it still fits)."""
+    def restated(c: Verified) -> int | None:
+        text = _sentence(c.claim.text)
+        return next((i for i, (u, _) in enumerate(units)
+                     if _covered(text, u) or _covered(u, text)), None)
+
+    def shown_words(c: Verified) -> int:
+        unit = _fuller(_sentence(c.claim.text), units)
+        return len((unit[0] if unit is not None else _sentence(c.claim.text)).split())
+
+    kept = list(shown)
+    while True:
+        said = " ".join(_sentence(c.claim.text) if (u := _fuller(_sentence(c.claim.text), units))
+                        is None else u[0] for c, ok in kept if ok)
+        words = sum(shown_words(c) for c, ok in kept if ok)
+        missing = [i for i, (u, _) in enumerate(units) if stems(u) and not _said(u, said)]
+        first: int | None = None  # the first left-out unit the last loop of `_answer` skips
+        for i in missing:
+            if words + len(units[i][0].split()) > budget:
+                first = i
+                break
+            words += len(units[i][0].split())
+        if first is None:
+            return kept
+        later = [(j, c) for c, ok in kept if ok and (j := restated(c)) is not None and j > first]
+        if not later:
+            return kept
+        drop = max(later, key=lambda t: t[0])[1]
+        kept = [(c, ok) for c, ok in kept if c is not drop]
 
 
 def _fuller(text: str, units: Sequence[tuple[str, Citation]]) -> tuple[str, Citation] | None:

@@ -53,3 +53,25 @@ def test_an_extractive_answer_longer_than_the_budget_sets_it() -> None:
     restating = _said(long_units[0][0])
     assert _within_budget([(restating, True), (added, True)], long_units,
                           _budget(long_units)) == [(restating, True)]
+
+
+def test_a_long_restatement_of_a_lower_ranked_unit_gives_way_to_a_higher_ranked_one() -> None:
+    """The model restated the first and the third unit and left out the second; the third's
+    restatement runs long, so the second no longer fits: the restatement goes (the ranker put
+    the second unit before the third)."""
+    first = _said("Offshore support costs $8-$25 per hour in India and the Philippines.")
+    third = _said("Onshore providers charge the most of all the options, but they share your "
+                  "language, your business culture and your regulations, which makes them the "
+                  "easiest providers to manage day to day for many companies.")
+    budget = len(UNITS[0][0].split()) + len(third.claim.text.split()) + 5
+    assert budget < len(UNITS[0][0].split()) + len(third.claim.text.split()) + \
+        len(UNITS[1][0].split())
+    kept = [c for c, _ in _within_budget([(first, True), (third, True)], UNITS, budget)]
+    assert kept == [first]
+
+
+def test_restatements_that_leave_room_for_every_unit_all_stay() -> None:
+    first = _said("Offshore support costs $8-$25 per hour in India and the Philippines.")
+    third = _said("Onshore providers charge the most but share your language and rules.")
+    shown = [(first, True), (third, True)]
+    assert _within_budget(shown, UNITS) == shown
