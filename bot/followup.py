@@ -69,6 +69,8 @@ _NAMED_ONE = re.compile(r"\bthe\s+(?P<w>[a-z][\w&/-]*(?:\s+[a-z][\w&/-]*)?)\s+on
 _PLURAL = re.compile(r"\b(?:these|those|them|they|which of|any of|each of|all of)\b", re.I)
 _MARKERS = re.compile(r"\s*\[\d+\]")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
+_MORE = re.compile(r"^and\s+\d+\s+more\b:?\s*(?P<names>.*)$", re.I)
+"""The last bullet of a list answer that was cut short ("and 2 more: Quality, Cost")."""
 _LIST_SEP = re.compile(r",\s*(?:and\s+|or\s+)?|\s+and\s+|;\s*")
 
 
@@ -89,6 +91,11 @@ def enumerated(answer: str) -> list[str]:
     if len(bullets) >= 2:
         out = []
         for b in bullets:
+            more = _MORE.match(b)
+            if more:  # the answer's own "and 3 more: A, B, C": the names are items
+                out.extend(n.strip(" .") for n in re.split(r",\s*", more.group("names") or "")
+                           if n.strip(" ."))
+                continue
             label = re.split(r":\s|\s[-\u2013\u2014]\s|\.\s", b, maxsplit=1)[0].strip(" .")
             out.append(label if len(label.split()) <= 8 else
                        re.split(r"[.;,]\s", b, maxsplit=1)[0].strip())

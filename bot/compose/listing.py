@@ -376,9 +376,13 @@ def _item_text(item: list[Candidate], columns: list[int] | None
             if spans:
                 text = text[spans[0][0]:spans[0][1]]
                 span = (first.start + spans[0][0], first.start + spans[0][1])
-    if label and label.lower() not in text.lower()[:len(label) + 20]:
-        text = f"{label}: {text}"
-    return text, span
+    return _with_label(text, label), span
+
+
+def _with_label(text: str, label: str) -> str:
+    """`text` after its item's label ("Security: ..."), unless it opens with the label."""
+    return f"{label}: {text}" if label and label.lower() not in text.lower()[:len(label) + 20] \
+        else text
 
 
 def _columns(g: ListGroup, q: Question,
@@ -468,6 +472,12 @@ def _item_line(item: list[Candidate], columns: list[int] | None,
     text, span = _item_text(item, columns)
     spans = [span]
     if focus is not None and not (span[0] <= focus.unit.start and focus.unit.end <= span[1]):
-        text = f"{text} {focus.unit.text}"
-        spans.append((focus.unit.start, focus.unit.end))
+        if focus.unit.start <= span[0] and span[1] <= focus.unit.end:
+            # the item was cut to its first sentence, and the best unit is the whole item:
+            # show it once, whole (not its first sentence and then all of it again)
+            text = _with_label(focus.unit.text, item[0].unit.label)
+            spans = [(focus.unit.start, focus.unit.end)]
+        else:
+            text = f"{text} {focus.unit.text}"
+            spans.append((focus.unit.start, focus.unit.end))
     return Line(text, item[0], spans=tuple(spans), bullet=True)

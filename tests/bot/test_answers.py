@@ -185,6 +185,21 @@ def test_follow_up_is_judged_on_its_own_words_in_the_topics_passages(bot) -> Non
     assert not ans.abstained, (ans.answerability, ans.answer)
 
 
+@pytest.mark.parametrize("question", ["what are the risks of outsourcing?",
+                                      "What are the benefits of BPO?",
+                                      "what are the steps of a BPO engagement?"])
+def test_a_list_answer_says_no_sentence_twice(bot, question: str) -> None:  # type: ignore[no-untyped-def]
+    """An item cut to its first sentence whose whole text is the best unit is shown whole,
+    once (it was "Communication: A global talent pool... Communication: A global...")."""
+    import re
+
+    ans = bot.ask(question)
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n", re.sub(r"\[\d+\]", "",
+                                                                       ans.answer)) if s.strip()]
+    sentences = [re.sub(r"^-\s*", "", s) for s in sentences]
+    assert len(sentences) == len(set(sentences)), ans.answer
+
+
 def test_a_follow_up_without_a_cue_word_is_read_with_the_conversation(bot) -> None:  # type: ignore[no-untyped-def]
     """"what happens in step 4?" has no "and...", no pronoun: alone it is refused; in a
     conversation about how BPO works it is also read as a follow-up, and that reading is the

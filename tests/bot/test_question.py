@@ -116,6 +116,8 @@ def test_pointer_into_the_last_answers_list_is_replaced_by_the_item() -> None:
     assert "vendor lock-in" in resolve("ok how do i avoid the lock-in one", lock).text
     assert enumerated("- Lower cost: fees replace salaries. [1]\n- Focus. Hours return. [1]") \
         == ["Lower cost", "Focus"]
+    assert enumerated("- Security: data [1]\n- Cost: fees [1]\n- and 2 more: Quality, Speed. [2]"
+                      ) == ["Security", "Cost", "Quality", "Speed"]  # not "and 2 more"
 
 
 def test_only_the_last_turn_is_used_and_standalone_questions_stay_as_they_are() -> None:
