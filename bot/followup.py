@@ -89,7 +89,7 @@ def enumerated(answer: str) -> list[str]:
     text = _MARKERS.sub("", answer)
     bullets = [_BULLET.sub("", ln).strip() for ln in text.splitlines() if _BULLET.match(ln)]
     if len(bullets) >= 2:
-        out = []
+        out: list[str] = []
         for b in bullets:
             more = _MORE.match(b)
             if more:  # the answer's own "and 3 more: A, B, C": the names are items
