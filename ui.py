@@ -36,6 +36,7 @@ from app.batch import (  # noqa: E402
 )
 from app.feedback import FeedbackStore  # noqa: E402
 from app.library import documents, ingest_summary, origins, save_uploads  # noqa: E402
+from app.passages import clip_words  # noqa: E402
 from bot import Bot, BpoKbError, ConfigError, QuestionError, Settings, clean_question  # noqa: E402
 from bpo_kb import PROJECT_ROOT  # noqa: E402
 from ingest import SUPPORTED_SUFFIXES, ingest  # noqa: E402
@@ -172,7 +173,7 @@ class _App:
         index = data.index if isinstance(data.index, int) else data.index[0]
         ordinal = sum(1 for m in chat[:index] if m.get("role") == "assistant")
         if ordinal >= len(turns) or not turns[ordinal].get("answer"):
-            return turns, gr.skip(), None
+            return turns, gr.skip(), None, gr.skip()
         turns = list(turns)
         t = turns[ordinal] = dict(turns[ordinal])
         rating = 1 if data.liked is True else -1 if data.liked is False else None
@@ -183,16 +184,19 @@ class _App:
                 t["feedback_id"] = self.store.record(t["answer"], t["history"], rating=rating)
         except BpoKbError as e:
             gr.Warning(str(e))
-            return turns, gr.skip(), None
+            return turns, gr.skip(), None, gr.skip()
         if rating == -1:
             gr.Info("Thanks, your rating was saved: not helpful. What was wrong? Tell us in "
-                    "the box below (optional).", duration=_TOAST_SECONDS)
-            return turns, gr.update(visible=True), t["feedback_id"]
+                    "the box below the chat (optional).", duration=_TOAST_SECONDS)
+            asked = " ".join(str(t["answer"].get("question") or "").split())
+            label = ("Sorry about that. What was wrong with the answer to "
+                     f"“{clip_words(asked, _REASON_QUESTION_CHARS)}”? (optional)")
+            return turns, gr.update(visible=True), t["feedback_id"], gr.update(label=label)
         if rating == 1:
             gr.Info("Thanks, your rating was saved: helpful.", duration=_TOAST_SECONDS)
         else:
             gr.Info("Your rating was removed.", duration=_TOAST_SECONDS)
-        return turns, gr.update(visible=False), None
+        return turns, gr.update(visible=False), None, gr.skip()
 
     def save_reason(self, reason: str, pending: int | None) -> tuple[Any, ...]:
         if pending is not None and (reason or "").strip():
@@ -480,7 +484,8 @@ def _ask_tab(app: _App) -> None:
     chat.example_select(app.pick, None, box, queue=False, **_PRIVATE).then(**ask)
     chat.option_select(app.pick, None, box, queue=False, **_PRIVATE).then(**ask)
     # queued, like everything that shows a toast: Gradio delivers gr.Info only through the queue
-    chat.like(app.on_like, [chat, turns], [turns, reason_box, pending], **_PRIVATE)
+    chat.like(app.on_like, [chat, turns], [turns, reason_box, pending, reason],
+              **_PRIVATE).then(None, None, None, js=_REASON_INTO_VIEW, queue=False, **_PRIVATE)
     for event in (send_btn.click, reason.submit):
         event(app.save_reason, [reason, pending], [reason, reason_box, pending], **_PRIVATE)
     skip_btn.click(lambda: ("", gr.update(visible=False), None), None,
@@ -683,6 +688,18 @@ _CHAT_TO_END = """() => {
 }"""
 """A question just sent shows with its answer even if the user had scrolled up the chat (to
 click a marker): Gradio follows a growing answer only when the chat is at its end."""
+
+_REASON_INTO_VIEW = """() => {
+  const box = document.querySelector('#bk-reason-box');
+  if (!box || !box.offsetParent) { return; }
+  box.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+  const text = box.querySelector('textarea');
+  if (text) { text.focus({preventScroll: true}); }
+}"""
+"""After a 👎 the reason box opens below the chat, out of sight on a laptop screen: bring it
+into view and put the cursor in it."""
+_REASON_QUESTION_CHARS = 80
+"""The reason box names the question it is about, cut to this many characters."""
 
 _HEAD = """<script>
 document.addEventListener('click', function (event) {

@@ -198,6 +198,12 @@ def test_thumbs_up_and_down_with_reason_are_stored(app: Page, ui_server: Server)
     page.locator("#bk-chat button[aria-label='Dislike']").last.click()
     page.wait_for_selector("#bk-reason textarea", state="visible")
     _toast(page, "your rating was saved: not helpful").wait_for()
+    assert disliked_q in page.locator("#bk-reason").inner_text()  # which answer it is about
+    page.wait_for_function("document.activeElement === "
+                           "document.querySelector('#bk-reason textarea')")
+    page.wait_for_timeout(600)  # smooth scroll
+    box = page.locator("#bk-reason textarea").bounding_box()
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= page.viewport_size["height"]
     app.screenshot("dislike-reason")
     page.fill("#bk-reason textarea", "It should list payroll first")
     page.click("#bk-reason-send")
