@@ -69,12 +69,13 @@ def _clean(text: str) -> str:
     return t
 
 
-def split_claims(answer: str) -> list[Claim]:
+def split_claims(answer: str, *, fragments: bool = False) -> list[Claim]:
     """The claims of a generated answer: sentences and list items, with the markers they cite.
 
     A marker belongs to the sentence it follows ("... per hour. [2] Next ..." gives [2] to the
     first sentence); a line that starts with markers ("[1] text") gives them to that line.
-    Fragments shorter than three words and exact repeats are dropped.
+    Fragments shorter than three words and exact repeats are dropped, unless `fragments`
+    (an extractive answer's item labels: "Security & compliance. What certifications...").
     """
     out: list[Claim] = []
     seen: set[str] = set()
@@ -94,8 +95,9 @@ def split_claims(answer: str) -> list[Claim]:
         pieces.append(line[start:])
         for i, piece in enumerate(pieces):
             text = _clean(piece)
-            if len(re.findall(r"[A-Za-z0-9$%]+", text)) < MIN_WORDS or not re.search(r"[A-Za-z]",
-                                                                                      text):
+            if not re.search(r"[A-Za-z0-9]", text) or (
+                    not fragments and (len(re.findall(r"[A-Za-z0-9$%]+", text)) < MIN_WORDS
+                                       or not re.search(r"[A-Za-z]", text))):
                 continue
             key = text.lower()
             if key in seen:

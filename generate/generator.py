@@ -299,13 +299,14 @@ def _extractive_sentences(extractive: Answer) -> list[tuple[str, Citation]]:
     """The extractive answer's units (sentences, list items, table rows) with the citation of
     each. A unit of several sentences carries its marker after the last one only; it stays
     one unit ("Concentrix: Second-largest CX outsourcer - 440,000+ employees. Merged with
-    Webhelp (2023)." [1]), so none of its sentences is lost for want of a marker."""
+    Webhelp (2023)." [1]), so none of its sentences is lost for want of a marker, not even a
+    list item's two-word label ("Security & compliance.")."""
     from .claims import split_claims
 
     by_marker = {c.marker: c for c in extractive.citations}
     out = []
     pending: list[str] = []
-    for claim in split_claims(extractive.answer):
+    for claim in split_claims(extractive.answer, fragments=True):
         pending.append(_sentence(claim.text))
         cit = next((by_marker[n] for n in claim.cited if n in by_marker), None)
         if cit is not None:

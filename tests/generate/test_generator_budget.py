@@ -75,3 +75,23 @@ def test_restatements_that_leave_room_for_every_unit_all_stay() -> None:
     third = _said("Onshore providers charge the most but share your language and rules.")
     shown = [(first, True), (third, True)]
     assert _within_budget(shown, UNITS) == shown
+
+
+def test_an_extractive_list_item_keeps_its_short_label_as_part_of_its_unit() -> None:
+    """"Security & compliance." is two words, too short to be a claim of the model's, but in
+    the extractive answer it is the item's name: a paraphrase of the item that leaves it out
+    is shown as the item."""
+    from bot import Answer
+    from generate.generator import _extractive_sentences, _fuller
+
+    text = ("Run any candidate through this checklist: [1]\n- Security & compliance. What "
+            "certifications do they offer? Confirm alignment with your market's law. [1]\n"
+            "- Transparent pricing. Is the model clear? [1]")
+    cit = _unit(text, 1)[1]
+    ans = Answer(question="q", answer=text, abstained=False, citations=(cit,),
+                 retrieval_query="q", backend="extractive")
+    units = [u for u, _ in _extractive_sentences(ans)]
+    assert units[1].startswith("Security & compliance. What certifications")
+    assert units[2] == "Transparent pricing. Is the model clear?"
+    shown = _fuller("What certifications do they offer?", _extractive_sentences(ans))
+    assert shown is not None and shown[0] == units[1]
