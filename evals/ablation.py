@@ -17,8 +17,6 @@ it first: `bpo-kb ingest`) and runs the datasets:
 - `hand_reranker` / `hand_unit_ranker`: the passage re-ranker's / unit ranker's hand-set
   weights instead of the fitted ones;
 - `no_name_model`: words the documents never use are never read as names;
-- `one_reading`: a question in a conversation is read only as its wording says (no second
-  reading as a follow-up when it has no cue word);
 - `no_cross_encoder`: no cross-encoder (`BPO_KB_CROSS_ENCODER=none`): the first-stage unit
   ranker alone and the refusal model fitted without the cross-encoder's feature;
 - `similarity_refusal`: refusal by the best unit similarity alone; reported as the share of
@@ -39,8 +37,8 @@ from typing import Any
 SHAPES = ("definition", "comparison", "list")
 VARIANTS = ("full", "no_vocabulary", "no_shape_rules",
             *(f"no_{shape}_shape" for shape in SHAPES), "no_spelling", "no_list_model",
-            "hand_reranker", "hand_unit_ranker", "no_name_model", "one_reading",
-            "no_cross_encoder", "similarity_refusal")
+            "hand_reranker", "hand_unit_ranker", "no_name_model", "no_cross_encoder",
+            "similarity_refusal")
 METRICS = ("fact_recall", "cite_hit", "recall@5", "mrr", "false_abstain", "oos_refusal",
            "median_words")
 
@@ -85,9 +83,6 @@ def _run_variant(variant: str, datasets: list[str]) -> list[dict[str, Any]]:
         ranking.MODEL_PATH = missing
     elif variant == "no_name_model":
         names.MODEL_PATH = missing
-    elif variant == "one_reading":
-        chatbot.Bot._better_reading = (  # type: ignore[method-assign]
-            lambda self, q, hits, ranked, score, asked, turns: (q, hits, ranked, score))
     elif variant == "no_cross_encoder":
         settings = settings.model_copy(update={"cross_encoder": "none"})
     elif variant == "similarity_refusal":
