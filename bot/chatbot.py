@@ -315,8 +315,6 @@ class Bot:
         hits = self.retrieve(q)
         ranked = self.rank(q, hits)
         score, _features = self.assess(q, hits, ranked)
-        if turns and not q.follow_up:
-            q, hits, ranked, score = self._better_reading(q, hits, ranked, score, asked, turns)
         ans: Answer | None = None
         if hits and score >= self._refusal_model(ranked).threshold:
             comp = compose(q, ranked, self._vocab, max_units=self.settings.max_answer_sentences,
@@ -353,22 +351,6 @@ class Bot:
             if i % 3 == 2 or i == len(pieces) - 1:
                 yield acc
         yield ans
-
-    def _better_reading(self, q: Question, hits: list[Hit], ranked: list[Candidate],
-                        score: float, asked: str, turns: Sequence[Turn]
-                        ) -> tuple[Question, list[Hit], list[Candidate], float]:
-        """A question in a conversation whose wording does not lean on it ("what number
-        should we be aiming for?" after a turn about FCR) is also read as a follow-up; the
-        reading the guides answer better (the higher answerability) is kept."""
-        alt = self._reader.read(asked, turns, leaning=True)
-        if alt.text == q.text:
-            return q, hits, ranked, score
-        alt_hits = self.retrieve(alt)
-        alt_ranked = self.rank(alt, alt_hits)
-        alt_score, _ = self.assess(alt, alt_hits, alt_ranked)
-        if alt_score > score:
-            return alt, alt_hits, alt_ranked, alt_score
-        return q, hits, ranked, score
 
     def _answer(self, q: Question, hits: Sequence[Hit], comp: Composition, score: float
                 ) -> Answer:

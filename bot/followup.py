@@ -164,15 +164,12 @@ def _substitute(previous: str, focus: str,
 
 def resolve(question: str, history: Sequence[Turn],
             similarity: Callable[[str, list[str]], list[float]] | None = None,
-            depth: int = 0, *, leaning: bool | None = None) -> Resolved:
+            depth: int = 0) -> Resolved:
     """`question` made standalone with the conversation before it (see the module doc).
-    `similarity(text, candidates)` gives cosine similarities (the bot's embedder).
-    `leaning`: read the question as a follow-up (True) or as standing alone (False) whatever
-    its wording says (None: `is_follow_up` decides)."""
+    `similarity(text, candidates)` gives cosine similarities (the bot's embedder)."""
     q = normalize(question)
     users = [i for i, t in enumerate(history) if t.role == "user" and t.content.strip()]
-    follows = is_follow_up(q) if leaning is None else leaning
-    if not users or depth >= MAX_DEPTH or not follows:
+    if not users or depth >= MAX_DEPTH or not is_follow_up(q):
         return Resolved(q)
     last = users[-1]
     previous = resolve(history[last].content, history[:last], similarity, depth + 1).text

@@ -325,10 +325,7 @@ class Reader:
         """False: every question has shape "other" (the ablation's "no question-shape
         rules")."""
 
-    def read(self, asked: str, history: Sequence[Turn] = (), *, leaning: bool | None = None
-             ) -> Question:
-        """The parsed question; `leaning` as in `followup.resolve` (None: its wording decides
-        whether it leans on the conversation)."""
+    def read(self, asked: str, history: Sequence[Turn] = ()) -> Question:
         # the end punctuation never moves anything: every question ends with one "?"
         text = re.sub(r"[\s?!.]+$", "", self.english.read_short_forms(normalize(asked))) + "?"
         corrections: tuple[tuple[str, str], ...] = ()
@@ -336,7 +333,7 @@ class Reader:
             text, corrections = self.speller.correct(text)
         turns = [Turn(t.role, self._prepare(t.content) if t.role == "user" else t.content)
                  for t in history]
-        r = resolve(text, turns, self.similarity, leaning=leaning)
+        r = resolve(text, turns, self.similarity)
         standalone = r.text
         shape, sides, subject = shape_of(standalone, self.english) if self.shapes else ("other", (), "")
         figures = asked_kinds(standalone)

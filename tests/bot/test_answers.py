@@ -200,20 +200,6 @@ def test_a_list_answer_says_no_sentence_twice(bot, question: str) -> None:  # ty
     assert len(sentences) == len(set(sentences)), ans.answer
 
 
-def test_a_follow_up_without_a_cue_word_is_read_with_the_conversation(bot) -> None:  # type: ignore[no-untyped-def]
-    """"what happens in step 4?" has no "and...", no pronoun: alone it is refused; in a
-    conversation about how BPO works it is also read as a follow-up, and that reading is the
-    one the guides answer. A question that stands alone keeps its own reading."""
-    first = bot.ask("How does BPO work?")
-    history = [{"role": "user", "content": first.question},
-               {"role": "assistant", "content": first.answer}]
-    assert bot.ask("what happens in step 4?").abstained
-    ans = bot.ask("what happens in step 4?", history)
-    assert not ans.abstained and "work" in ans.retrieval_query, ans.retrieval_query
-    kpo = bot.ask("What is KPO?", history)
-    assert not kpo.abstained and "work" not in kpo.retrieval_query, kpo.retrieval_query
-
-
 def test_follow_up_pointer_resolves_to_the_item_not_a_fragment(bot) -> None:  # type: ignore[no-untyped-def]
     first = bot.ask("What pricing models do BPO providers use?")
     history = [{"role": "user", "content": first.question},

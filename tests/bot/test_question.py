@@ -128,17 +128,6 @@ def test_only_the_last_turn_is_used_and_standalone_questions_stay_as_they_are() 
     assert resolve("What is KPO?", history).text == "What is KPO?"
 
 
-def test_a_question_can_be_read_as_leaning_on_the_conversation_whatever_its_wording() -> None:
-    history = _h("What is first contact resolution?", "FCR is the share of contacts resolved "
-                                                      "in the first interaction [1].")
-    plain = resolve("what number should we be aiming for?", history)
-    assert not plain.follow_up and plain.text == "what number should we be aiming for?"
-    leaning = resolve("what number should we be aiming for?", history, leaning=True)
-    assert leaning.follow_up and "contact; resolution" in leaning.text, leaning.text
-    alone = resolve("and what about nearshore?", history, leaning=False)
-    assert not alone.follow_up and alone.text == "and what about nearshore?"
-
-
 def test_reader_works_with_no_vocabulary_and_with_one(tmp_path: Path) -> None:
     empty = Reader(Vocabulary.empty(), None, lambda s: 1.0)
     assert empty.read("What is KPO?").query == "What is KPO?"
