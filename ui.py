@@ -50,7 +50,7 @@ EXAMPLES = [
     "What's the difference between BPO and BPM?",
     "Is KPO the same as LPO?",
     "How much does offshore support cost per hour?",
-    "How do BPO providers charge?",
+    "How do BPO providers price their work?",
     "What are the risks of outsourcing, and how do I manage them?",
 ]
 """Questions shown in an empty chat, to click: worded as a business owner would ask them."""

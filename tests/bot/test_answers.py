@@ -291,3 +291,16 @@ def test_suggestions_do_not_repeat_one_another_in_fewer_words() -> None:
     assert not _adds("What are the benefits?", made, set())
     assert not _adds("what are the benefits of bpo?", [], {"what are the benefits of bpo?"})
     assert _adds("What are the risks of BPO?", made, set())
+
+
+def test_every_example_question_of_the_empty_chat_is_answered(bot) -> None:  # type: ignore[no-untyped-def]
+    """The questions a new user is invited to click get answers, and the pricing one is
+    answered from a pricing passage (as "How do BPO providers charge?" was not: it got the
+    BPO definition, seen by a helper in the browser)."""
+    from ui import EXAMPLES
+
+    for question in EXAMPLES:
+        ans = bot.ask(question)
+        assert not ans.abstained, question
+        if "price" in question:
+            assert any("pricing" in c.section.lower() for c in ans.citations), ans.answer

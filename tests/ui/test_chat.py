@@ -143,7 +143,7 @@ def test_clicking_an_example_asks_it(app: Page) -> None:
 
 def test_a_new_question_scrolls_the_chat_to_its_answer(app: Page) -> None:
     page = app.open()
-    app.ask("How do BPO providers charge?")
+    app.ask("How do BPO providers price their work?")
     log = page.locator("#bk-chat .panel-wrap")
     log.evaluate("e => e.scrollTop = 0")  # scrolled up, e.g. to click a marker
     app.ask("What does BPO stand for?")
