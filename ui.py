@@ -189,8 +189,8 @@ class _App:
             gr.Info("Thanks, your rating was saved: not helpful. What was wrong? Tell us in "
                     "the box below the chat (optional).", duration=_TOAST_SECONDS)
             asked = " ".join(str(t["answer"].get("question") or "").split())
-            label = ("Sorry about that. What was wrong with the answer to "
-                     f"“{clip_words(asked, _REASON_QUESTION_CHARS)}”? (optional)")
+            label = ("Sorry about that. About the answer to "
+                     f"“{clip_words(asked, _REASON_QUESTION_CHARS)}”: what was wrong? (optional)")
             return turns, gr.update(visible=True), t["feedback_id"], gr.update(label=label)
         if rating == 1:
             gr.Info("Thanks, your rating was saved: helpful.", duration=_TOAST_SECONDS)
@@ -253,21 +253,21 @@ class _App:
                   progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         pasted = (pasted or "").strip()
         if file and pasted:
-            raise gr.Error("Both a file and pasted questions: clear one of them (the file's "
-                           "✕, or empty the text box) and answer again.")
+            return _batch_problem("Both a file and pasted questions: clear one of them (the "
+                                  "file's ✕, or empty the text box) and answer again.")
         if not file and not pasted:
-            raise gr.Error("Paste questions (one per line) or choose a .csv, .xlsx or .jsonl "
-                           "file of questions first.")
+            return _batch_problem("Paste questions (one per line) or choose a .csv, .xlsx or "
+                                  ".jsonl file of questions first.")
         path = Path(file) if file else Path("pasted-questions.txt")
         try:
             batch = read_batch(path) if file else pasted_batch(pasted)
         except (BpoKbError, OSError, UnicodeDecodeError) as e:
-            raise gr.Error(f"Cannot read {path.name if file else 'the pasted text'}: {e}") from e
+            return _batch_problem(f"Cannot read {path.name if file else 'the pasted text'}: {e}")
         rows = batch.rows
         if len(rows) > MAX_BATCH_ROWS:
             what = path.name if file else "The pasted text"
-            raise gr.Error(f"{what} has {len(rows):,} questions; the limit here is "
-                           f"{MAX_BATCH_ROWS:,}. Use `bpo-kb batch` for bigger files.")
+            return _batch_problem(f"{what} has {len(rows):,} questions; the limit here is "
+                                  f"{MAX_BATCH_ROWS:,}. Use `bpo-kb batch` for bigger files.")
         t0 = time.perf_counter()
         results = []
         for n, row in enumerate(progress.tqdm(rows, desc="Answering questions"), 1):
@@ -458,7 +458,7 @@ def _ask_tab(app: _App) -> None:
                                     elem_id="bk-ask")
             with gr.Column(visible=False, elem_id="bk-reason-box", variant="panel") as reason_box:
                 reason = gr.Textbox(
-                    elem_id="bk-reason", lines=2,
+                    elem_id="bk-reason", lines=1, max_lines=4,  # Enter sends
                     label="Sorry about that. What was wrong with this answer? (optional)",
                     placeholder="e.g. the price range is missing, it should have mentioned "
                                 "nearshore options…")
@@ -494,6 +494,14 @@ def _ask_tab(app: _App) -> None:
     new_btn.click(app.new_conversation, None, reset, queue=False, **_PRIVATE)
     chat.clear(app.new_conversation, None, reset, queue=False, **_PRIVATE)
     copy_btn.click(app.copied, copy_text, None, js=_COPY_JS, **_PRIVATE)
+
+
+def _batch_problem(message: str) -> tuple[Any, ...]:
+    """A batch that cannot run: the reason as a toast and in the status line, and the last
+    run's table and download hidden (they no longer answer what is on the page)."""
+    gr.Warning(message)
+    hide = gr.update(visible=False)
+    return f"**Not answered.** {_md(message)}", hide, hide
 
 
 def _batch_tab(app: _App) -> None:
@@ -657,6 +665,7 @@ footer { opacity: .6; }
 .bk-panel-title { margin: 4px 2px 8px; font-size: 1rem; color: #0f2a5a; }
 #bk-sources-panel { max-height: 640px; overflow-y: auto !important; padding-right: 4px; }
 .bk-muted { color: #64748b; }
+#bk-batch-status { min-height: 64px; }  /* room for the progress bar while answering */
 #bk-eval-chart img { max-width: 960px; margin: 0 auto; display: block; }
 #bk-chat .options { display: flex; flex-wrap: wrap; justify-content: flex-start; gap: 8px;
   margin-left: 0; max-width: none; padding: 0 24px 12px; }

@@ -78,6 +78,14 @@ def test_batch_answers_pasted_questions_and_the_csv_download_has_them(
     rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert [(r["id"], r["status"]) for r in rows] == [("q1", "answered"), ("q2", "not covered")]
 
+    # a run that cannot start says why and hides the last run's table and download
+    page.locator("#bk-batch-file input[type=file]").set_input_files(str(out))
+    page.click("#bk-batch-run")
+    status.get_by_text("Not answered").wait_for(timeout=30_000)
+    assert "Both a file and pasted questions" in status.inner_text()
+    page.locator("#bk-batch-table").wait_for(state="hidden")
+    assert not page.locator("#bk-batch-out").is_visible()
+
 
 def _evaluate(app: Page, upload: Path) -> tuple[Any, Any]:
     """Open the Evaluate tab and run it on `upload`: the browser page and its status line."""
