@@ -27,8 +27,7 @@ from .xlsx import read_xlsx, write_xlsx
 
 __all__ = ["CSV_FIELDS", "INPUT_SUFFIXES", "OUTPUT_SUFFIXES", "READABLE_FIELDS", "Batch",
            "answer_row", "answer_text", "merge_row", "pasted_batch", "plural", "read_batch",
-           "read_rows",
-           "sources_text", "status_of", "summary_line", "table_row", "write_rows"]
+           "read_rows", "sources_text", "status_of", "summary_line", "table_row", "write_rows"]
 
 CSV_FIELDS = ["id", "question", "answer", "abstained", "citations", "retrieval_query",
               "latency_ms", "backend", "suggestions", "answerability", "notice", "error"]

@@ -367,15 +367,16 @@ def _in_rank_order(shown: list[tuple[Verified, bool]], units: Sequence[tuple[str
         return next((i for i, (u, _) in enumerate(units)
                      if _covered(text, u) or _covered(u, text)), None)
 
-    def shown_words(c: Verified) -> int:
-        unit = _fuller(_sentence(c.claim.text), units)
-        return len((unit[0] if unit is not None else _sentence(c.claim.text)).split())
+    def as_shown(c: Verified) -> str:  # the unit itself where the answer will show it
+        text = _sentence(c.claim.text)
+        unit = _fuller(text, units)
+        return unit[0] if unit is not None else text
 
     kept = list(shown)
     while True:
-        said = " ".join(_sentence(c.claim.text) if (u := _fuller(_sentence(c.claim.text), units))
-                        is None else u[0] for c, ok in kept if ok)
-        words = sum(shown_words(c) for c, ok in kept if ok)
+        texts = [as_shown(c) for c, ok in kept if ok]
+        said = " ".join(texts)
+        words = sum(len(t.split()) for t in texts)
         missing = [i for i, (u, _) in enumerate(units) if stems(u) and not _said(u, said)]
         first: int | None = None  # the first left-out unit the last loop of `_answer` skips
         for i in missing:
