@@ -20,8 +20,9 @@ MIN_WORDS = 3
 
 MARKER = re.compile(r"\[\s*(\d{1,2}(?:\s*[,;-]\s*\d{1,2})*)\s*\]")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)])\s+")
-_SENT_END = re.compile(r"(?<=[.!?])((?:\s*\[\s*\d{1,2}(?:\s*[,;-]\s*\d{1,2})*\s*\])*)\s+"
-                       r"(?=[\"'(]?[A-Z0-9$])")
+_SENT_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'\u201d\u2019]))"  # also after a closing quote
+                       r"((?:\s*\[\s*\d{1,2}(?:\s*[,;-]\s*\d{1,2})*\s*\])*)\s+"
+                       r"(?=[\"'(\u201c\u2018]?[A-Z0-9$])")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|etc|vs|inc|ltd|co|corp|approx|no|mr|mrs|ms|dr|st|u\.s|"
                      r"u\.k|e\.u)\.$", re.I)
 _PREAMBLE = re.compile(r"^(?:answer\s*:\s*|according to the (?:passages?|guides?)(?: above)?,?\s*"

@@ -141,6 +141,18 @@ def test_split_claims_gives_each_marker_to_its_sentence() -> None:
     assert [c.complete for c in claims] == [True, True, True, True, False]
 
 
+def test_a_sentence_ending_in_a_quoted_question_is_its_own_claim() -> None:
+    """'...is "a job for a virtual assistant?" A virtual assistant is... [1]' are two claims:
+    as one, the second sentence was checked against the first one's passage only."""
+    claims = split_claims('The question is "is this a job for a virtual assistant?" A virtual '
+                          "assistant is one remote person. [1] He said \u201cfine.\u201d "
+                          "\u201cThen\u201d it ended. [2]")
+    assert [(c.text, c.cited) for c in claims] == [
+        ('The question is "is this a job for a virtual assistant?"', ()),
+        ("A virtual assistant is one remote person.", (1,)),
+        ('He said "fine."', ()), ('"Then" it ended.', (2,))]
+
+
 def test_split_claims_drops_repeats_and_fragments() -> None:
     claims = split_claims("BPO cuts costs. [1]\nBPO cuts costs. [1]\n[2]\nOk.\n- Payroll and "
                           "bookkeeping services\n- Customer support services")
