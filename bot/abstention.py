@@ -373,6 +373,10 @@ class AbstentionModel:
             return self.bias + sum(_tree_value(t, x) for t in self.trees)
         return self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
 
-    def score(self, f: Features) -> float:
-        z = self.raw(f.vector(self.features))
+    def probability(self, x: Sequence[float]) -> float:
+        """The answerability score in [0, 1] of a feature vector in `features` order."""
+        z = self.raw(x)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def score(self, f: Features) -> float:
+        return self.probability(f.vector(self.features))

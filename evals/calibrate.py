@@ -495,7 +495,7 @@ def _out_of_fold(x: np.ndarray, y: np.ndarray, groups: Sequence[str], names: Seq
             tx, ty = np.vstack([tx, extra[0]]), np.concatenate([ty, extra[1]])
         bias, trees = _boosted(tx, ty, names)
         model = AbstentionModel((), bias, 0.0, tuple(names), trees)
-        p[fold == k] = [1.0 / (1.0 + np.exp(-model.raw(r))) for r in x[fold == k]]
+        p[fold == k] = [model.probability(r) for r in x[fold == k]]
     return p
 
 
@@ -522,12 +522,12 @@ def _fit_refusal(bot: Any, rows: Sequence[dict[str, Any]], check: Sequence[dict[
     model = AbstentionModel((), bias, t, tuple(names), trees)
     out = {"threshold": t, "out_of_fold_false_abstain": fa, "out_of_fold_oos_refusal": oos}
     if len(ya) > len(y):  # the left-out rows: refusals of their unanswerable ones
-        pl = np.array([model.raw(r) for r in xa[len(y):]])
+        pl = np.array([model.probability(r) for r in xa[len(y):]])
         out["left_out_negatives"] = float(np.sum(ya[len(y):] == 0))
-        out["left_out_refused"] = float(np.mean(1 / (1 + np.exp(-pl[ya[len(y):] == 0])) < t))
+        out["left_out_refused"] = float(np.mean(pl[ya[len(y):] == 0] < t))
     if check:
         cx, cy = _abstention_rows(bot, check, cross=cross)
-        cp = np.array([1.0 / (1.0 + np.exp(-model.raw(r))) for r in cx])
+        cp = np.array([model.probability(r) for r in cx])
         out["check_false_abstain"], out["check_oos_refusal"] = _rates(cp, cy, t)
     echo(f"  {'with' if cross else 'without'} the cross-encoder:")
     for k, v in out.items():

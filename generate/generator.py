@@ -338,7 +338,7 @@ def _within_budget(shown: list[tuple[Verified, bool]], units: Sequence[tuple[str
             continue
         text = _sentence(c.claim.text)
         unit = _fuller(text, units)
-        if unit is not None or any(_covered(text, u) or _covered(u, text) for u, _ in units):
+        if unit is not None or _restated(text, units) is not None:
             shown_text = unit[0] if unit is not None else text
             said += " " + shown_text
             words += len(shown_text.split())
@@ -362,11 +362,6 @@ def _in_rank_order(shown: list[tuple[Verified, bool]], units: Sequence[tuple[str
     does not fit: the units come in the fitted ranker's order, and a model that restates the
     fifth unit at length must not push out the third (it then follows as the extractive
     unit, if it still fits)."""
-    def restated(c: Verified) -> int | None:
-        text = _sentence(c.claim.text)
-        return next((i for i, (u, _) in enumerate(units)
-                     if _covered(text, u) or _covered(u, text)), None)
-
     def as_shown(c: Verified) -> str:  # the unit itself where the answer will show it
         text = _sentence(c.claim.text)
         unit = _fuller(text, units)
@@ -386,11 +381,20 @@ def _in_rank_order(shown: list[tuple[Verified, bool]], units: Sequence[tuple[str
             words += len(units[i][0].split())
         if first is None:
             return kept
-        later = [(j, c) for c, ok in kept if ok and (j := restated(c)) is not None and j > first]
+        later = [(j, c) for c, ok in kept
+                 if ok and (j := _restated(_sentence(c.claim.text), units)) is not None
+                 and j > first]
         if not later:
             return kept
         drop = max(later, key=lambda t: t[0])[1]
         kept = [(c, ok) for c, ok in kept if c is not drop]
+
+
+def _restated(text: str, units: Sequence[tuple[str, Citation]]) -> int | None:
+    """The index of the first extractive unit a generated sentence restates (`COVERED` of
+    either's content stems in the other), or None for a sentence of its own."""
+    return next((i for i, (u, _) in enumerate(units) if _covered(text, u) or _covered(u, text)),
+                None)
 
 
 def _fuller(text: str, units: Sequence[tuple[str, Citation]]) -> tuple[str, Citation] | None:

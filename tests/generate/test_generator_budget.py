@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot import Citation
 from generate.claims import Claim
 from generate.generator import ANSWER_WORDS, _within_budget
@@ -32,10 +34,12 @@ def test_a_sentence_the_model_added_gives_way_to_the_units_not_yet_said() -> Non
     assert kept == [restating]  # the two units it did not say still fit after it
 
 
-def test_a_short_added_sentence_stays_when_the_budget_has_room() -> None:
+@pytest.mark.parametrize("second", [
+    "Prices depend on the function and the volume of work.",  # a short added sentence
+    "Onshore providers charge the most but share your language and rules."])  # a restatement
+def test_generated_sentences_that_leave_room_for_every_unit_all_stay(second: str) -> None:
     restating = _said("Offshore support costs $8-$25 per hour in India and the Philippines.")
-    added = _said("Prices depend on the function and the volume of work.")
-    shown = [(restating, True), (added, True)]
+    shown = [(restating, True), (_said(second), True)]
     assert _within_budget(shown, UNITS) == shown
 
 
@@ -70,13 +74,6 @@ def test_a_long_restatement_of_a_lower_ranked_unit_gives_way_to_a_higher_ranked_
     assert kept == [first]
 
 
-def test_restatements_that_leave_room_for_every_unit_all_stay() -> None:
-    first = _said("Offshore support costs $8-$25 per hour in India and the Philippines.")
-    third = _said("Onshore providers charge the most but share your language and rules.")
-    shown = [(first, True), (third, True)]
-    assert _within_budget(shown, UNITS) == shown
-
-
 def test_an_extractive_list_item_keeps_its_short_label_as_part_of_its_unit() -> None:
     """"Security & compliance." is two words, too short to be a claim of the model's, but in
     the extractive answer it is the item's name: a paraphrase of the item that leaves it out
@@ -90,8 +87,8 @@ def test_an_extractive_list_item_keeps_its_short_label_as_part_of_its_unit() -> 
     cit = _unit(text, 1)[1]
     ans = Answer(question="q", answer=text, abstained=False, citations=(cit,),
                  retrieval_query="q", backend="extractive")
-    units = [u for u, _ in _extractive_sentences(ans)]
-    assert units[1].startswith("Security & compliance. What certifications")
-    assert units[2] == "Transparent pricing. Is the model clear?"
-    shown = _fuller("What certifications do they offer?", _extractive_sentences(ans))
-    assert shown is not None and shown[0] == units[1]
+    units = _extractive_sentences(ans)
+    assert units[1][0].startswith("Security & compliance. What certifications")
+    assert units[2][0] == "Transparent pricing. Is the model clear?"
+    shown = _fuller("What certifications do they offer?", units)
+    assert shown is not None and shown[0] == units[1][0]
