@@ -4,8 +4,9 @@ The answer starts from the best unit (for "what is X?", the best unit that defin
 adds the next best ones until the budget or the unit limit is reached, skipping near-repeats.
 A unit of a passage the answer already uses competes at `SAME_PASSAGE` of its score, so
 another passage's nearly-as-good point comes before a third sentence of the first. A
-sentence that opens with "This...", "It..." brings the sentence before it. The units of one
-passage are shown together, in passage order.
+sentence that opens with "This...", "It..." brings the sentence before it, and a sentence
+between two picked ones of the same paragraph joins them. The units of one passage are
+shown together, in passage order.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from collections.abc import Sequence
 from ..ranking import DEFINES, Candidate
 from .render import Line
 
-__all__ = ["SAME_PASSAGE", "WORD_BUDGET", "antecedents", "best_units", "definition_first",
-           "lines_of", "similar", "words_of"]
+__all__ = ["SAME_PASSAGE", "WORD_BUDGET", "antecedents", "best_units", "bridged",
+           "definition_first", "lines_of", "similar", "words_of"]
 
 WORD_BUDGET = 120
 """Soft limit on the words of an answer."""
@@ -79,7 +80,25 @@ def best_units(ranked: Sequence[Candidate], max_units: int, start: Sequence[Cand
             continue
         picked.append(c)
         words += n
-    return antecedents(picked, ranked)
+    return bridged(antecedents(picked, ranked), ranked)
+
+
+def bridged(picked: list[Candidate], ranked: Sequence[Candidate]) -> list[Candidate]:
+    """A sentence that sits between two picked sentences of one paragraph joins them: "A
+    perceived loss of control is a concern. [...] The goal is to maintain control" without
+    the sentence between them drops what the paragraph says to do. The budget gives way (by
+    one sentence per gap): the two picked sentences already say the paragraph answers."""
+    by_pos = {(c.unit.chunk.chunk_id, c.unit.position): c for c in ranked}
+    out = list(picked)
+    for c in picked:
+        gap = by_pos.get((c.unit.chunk.chunk_id, c.unit.position + 1))
+        after = by_pos.get((c.unit.chunk.chunk_id, c.unit.position + 2))
+        if gap is None or after is None or gap in out or after not in out:
+            continue
+        if c.unit.kind == gap.unit.kind == after.unit.kind == "sentence" and \
+                c.unit.line == gap.unit.line == after.unit.line and not gap.unit.about_document:
+            out.insert(out.index(c) + 1, gap)
+    return out
 
 
 def definition_first(picked: list[Candidate]) -> list[Candidate]:
