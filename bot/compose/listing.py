@@ -265,7 +265,7 @@ def choose_list(q: Question, ranked: Sequence[Candidate], vocab: Vocabulary,
     if chosen is None or best[0] < model.threshold:
         return None
     top = max(c.score for c in chosen.units())
-    if id(ranked[0]) not in {id(c) for c in chosen.units()} and \
+    if id(ranked[0]) not in _members(chosen, _before(chosen, ranked)) and \
             top < COMPETITIVE * ranked[0].score:
         return None  # a unit outside every list answers better
     return chosen
