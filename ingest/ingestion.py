@@ -50,9 +50,10 @@ __all__ = ["CHUNKER_VERSION", "IngestReport", "Progress", "embed_cached", "index
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 10
-"""Bumped when chunking or unit splitting changes: the next ingest (which `ask`/`serve` run
-when the index is older) re-chunks everything and embeds what changed."""
+CHUNKER_VERSION = 11
+"""Bumped when chunking, unit splitting or the index's word counts (`ingest.terms`) change:
+the next ingest (which `ask`/`serve` run when the index is older) re-chunks everything and
+embeds what changed."""
 
 NO_PASSAGES = ("no passages found: every line looks like a heading (short, no closing period); "
                "write full sentences, or end the lines with a period")

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chunking import Chunk
+from .chunking import Chunk, line_kind
 
 __all__ = ["Terms", "acronyms_in", "corpus_terms"]
 
@@ -43,23 +43,30 @@ class Terms:
     "Poland", "GDPR") almost never are, other words mostly."""
     inside: dict[str, int] = field(default_factory=dict)
     """How often each word is written with a capital after another word of its sentence
-    (not as a sentence's first word)."""
+    (not as a sentence's first word), outside headings."""
+    prose: dict[str, int] | None = None
+    """How often each word is used outside headings (None: an index written before it was
+    counted, where `words` stands in)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"words": self.words, "acronyms": self.acronyms, "lowercase": self.lowercase,
-                "inside": self.inside}
+                "inside": self.inside, "prose": self.prose}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Terms:
+        prose = data.get("prose")
         return cls({str(k): int(v) for k, v in dict(data.get("words", {})).items()},
                    {str(k): str(v) for k, v in dict(data.get("acronyms", {})).items()},
                    {str(k): int(v) for k, v in dict(data.get("lowercase", {})).items()},
-                   {str(k): int(v) for k, v in dict(data.get("inside", {})).items()})
+                   {str(k): int(v) for k, v in dict(data.get("inside", {})).items()},
+                   None if prose is None else {str(k): int(v) for k, v in dict(prose).items()})
 
     def capitalised(self, word: str) -> bool:
         """Do the documents write `word` (lower-case) with capitals at least `NAME_SHARE` of
-        the times they use it (as they write names and acronyms)?"""
-        n = self.words.get(word, 0)
+        the times they use it (as they write names and acronyms)? Only text outside headings
+        counts: a Title Case heading ("Market Size & Analyst Coverage") capitalises every
+        word, so it says nothing of which words are names."""
+        n = (self.prose if self.prose is not None else self.words).get(word, 0)
         return n > 0 and self.lowercase.get(word, 0) <= (1 - NAME_SHARE) * n
 
 
@@ -113,14 +120,16 @@ def acronyms_in(text: str) -> dict[str, str]:
 def corpus_terms(chunks: Iterable[Chunk]) -> Terms:
     """The words and self-defined acronyms of a generation's chunks (headings included)."""
     words: Counter[str] = Counter()
+    prose: Counter[str] = Counter()
     lower: Counter[str] = Counter()
     inside: Counter[str] = Counter()
     acronyms: dict[str, str] = {}
     for c in chunks:
-        text = f"{c.section}\n{c.text}"
-        words.update(_WORD.findall(text.lower()))
-        lower.update(_LOWER.findall(text))
-        inside.update(m.group(1).lower() for m in _INSIDE.finditer(text))
+        words.update(_WORD.findall(f"{c.section}\n{c.text}".lower()))
+        body = "\n".join(ln for ln in c.text.split("\n") if line_kind(ln) != "heading")
+        prose.update(_WORD.findall(body.lower()))
+        lower.update(_LOWER.findall(body))
+        inside.update(m.group(1).lower() for m in _INSIDE.finditer(body))
         for k, v in acronyms_in(c.text).items():
             acronyms.setdefault(k, v)
-    return Terms(dict(words), acronyms, dict(lower), dict(inside))
+    return Terms(dict(words), acronyms, dict(lower), dict(inside), dict(prose))

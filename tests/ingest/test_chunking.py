@@ -271,3 +271,16 @@ def test_corpus_unanswered_faq_questions_are_not_chunks(
     # triangle, no answer): none of them may become a citable passage
     understanding = corpus_chunks["understanding-bpo-guide-2026.txt"]
     assert not any("\u25be" in c.text for c in understanding)
+
+
+def test_title_case_headings_do_not_make_a_word_a_name() -> None:
+    """A heading capitalises every word ("Market Size & Analyst Coverage"): only prose
+    tells a name ("Genpact") from a word ("size")."""
+    from ingest.terms import corpus_terms
+
+    text = ("Market Size & Analyst Coverage\n\n"
+            "The market grew fast, and Genpact and Accenture grew with it. "
+            "Analysts at Genpact disagree on its size.\n")
+    terms = corpus_terms(chunk_document(_doc(text)))
+    assert terms.capitalised("genpact") and not terms.capitalised("size")
+    assert not terms.capitalised("coverage")  # only ever in the heading: no evidence
