@@ -306,6 +306,9 @@ def situation_of(text: str) -> tuple[str, str]:
             " ".join(p for p, o in zip(parts, own, strict=True) if not o))
 
 
+_PLURAL_ACRONYM = re.compile(r"\b([A-Z][A-Z&]*[A-Z])s\b")
+
+
 class Reader:
     """Reads questions against one index: its words, its vocabulary, its idf."""
 
@@ -327,7 +330,7 @@ class Reader:
 
     def read(self, asked: str, history: Sequence[Turn] = ()) -> Question:
         # the end punctuation never moves anything: every question ends with one "?"
-        text = re.sub(r"[\s?!.]+$", "", self.english.read_short_forms(normalize(asked))) + "?"
+        text = re.sub(r"[\s?!.]+$", "", self._read(asked)) + "?"
         corrections: tuple[tuple[str, str], ...] = ()
         if self.speller is not None:
             text, corrections = self.speller.correct(text)
@@ -352,8 +355,21 @@ class Reader:
                         corrections=corrections, follow_up=r.follow_up, previous=r.previous,
                         terms=self._terms(query, own), own=own)
 
+    def _read(self, text: str) -> str:
+        """`text` with its short forms read ("pls" -> "please") and the plural of an acronym
+        the documents never write in the plural read as the acronym ("freelance VAs" ->
+        "freelance VA": the documents write "VA", and "VAs" would be a word they never use)."""
+        def singular(m: re.Match[str]) -> str:
+            plural, short = m.group(0), m.group(1)
+            if not self.vocab.expansion(short) or self.df_ratio is None or \
+                    self.df_ratio(stem(plural.lower())) > 0:
+                return plural
+            return short
+
+        return _PLURAL_ACRONYM.sub(singular, self.english.read_short_forms(normalize(text)))
+
     def _prepare(self, text: str) -> str:
-        out = self.english.read_short_forms(normalize(text))
+        out = self._read(text)
         return self.speller.correct(out)[0] if self.speller is not None else out
 
     def _query(self, content: str) -> str:

@@ -221,3 +221,18 @@ def test_an_abbreviation_read_in_full_loses_its_dot() -> None:
     assert english.read_short_forms("When does BPO fit an SME vs. an enterprise?") == \
         "When does BPO fit an SME versus an enterprise?"
     assert english.read_short_forms("BPO vs BPM") == "BPO versus BPM"
+
+
+def test_the_plural_of_an_acronym_the_documents_never_write_is_read_as_the_acronym() -> None:
+    """"freelance VAs": the documents write "VA" (and "virtual assistants"), never "VAs";
+    read as written, "VAs" is a word they never use and the question looks unanswerable.
+    A plural they do write ("SLAs") stays, and so does a word that is no acronym."""
+    vocab = Vocabulary({"va": "virtual assistant", "sla": "service level agreement"})
+    known = {"sla", "slas", "va", "tip"}
+    reader = Reader(vocab, None, lambda s: 1.0,
+                    df_ratio=lambda s: 0.1 if s in known else 0.0)
+    q = reader.read("tips for managing freelance VAs")
+    assert "VAs" not in q.text and "freelance VA" in q.text
+    assert "virtual assistant" in q.query
+    assert "SLAs" in reader.read("which SLAs matter").text
+    assert "OKs" in reader.read("who OKs the budget").text  # not an acronym of the vocabulary
