@@ -141,7 +141,7 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                          rf"\b(?:{_PRICE_WORDS})s? (?:of|for|per|in|at|with)\b|"
                          r"\b(?:revenue|revenues|salary|salaries|wages?|valuation|fines?|"
                          r"penalty|penalties)\b|"
-                         r"\bworth\b|"
+                         r"\bworth\b(?!\s+it\b)|"  # "is it worth it?" asks whether, not how much
                          r"\bhow (?:expensive|cheap)\b|\bhourly\b|\brates? (?:for|of)\b|\b(?:day|hourly|billing) rates?\b|"
                          r"\bhow much\b.*\b(?:save|saving|savings)\b|\bper (?:hour|month|year|seat|agent|"
                          r"call|ticket|invoice|transaction|fte)\b|\bmarket size\b|"
@@ -156,8 +156,11 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("duration", re.compile(r"\bhow long\b|\bhow (?:soon|quickly)\b|\btimeline\b|"
                             r"\bduration\b|\bhow many (?:months|years|weeks|days|hours)\b|"
                             r"\bhow much time\b", re.I)),
-    ("year", re.compile(r"\bwhen (?:was|were|did|will|is|are)\b|\bwhat year\b|"
-                        r"\bin which year\b|\bsince when\b", re.I)),
+    # "when was it passed?", "when will it be enforced?" ask for a date; "when is it worth
+    # it?", "when is it a good time to...?" ask in which case
+    ("year", re.compile(r"\bwhen (?:was|were|did)\b|\bwhat year\b|\bin which year\b|"
+                        r"\bsince when\b|\bwhen (?:is|are|will)\s+(?:[\w&'-]+\s+){0,5}?"
+                        r"(?:[a-z]+ed|[a-z]+en|due)\b", re.I)),
     ("number", re.compile(r"\bhow much\b|\bhow (?:big|large|small)\b|\bat what\b|"
                           r"\b(?:what|which)\b.*\b(?:minimum|maximum|average|typical|target|"
                           r"benchmark|threshold|limit|score|ratio|level)\b", re.I)),

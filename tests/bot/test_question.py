@@ -55,6 +55,10 @@ def test_comparison_sides_are_the_things_compared() -> None:
     ("Should the contract include penalties?", set()),  # asks whether, not how much
     ("Is it worth asking for a certification?", set()),
     ("Do you know how much it costs per hour?", {"money"}),  # a question word follows
+    ("When will the new rules be enforced?", {"year"}),
+    ("What is gain-share pricing and when is it appropriate?", set()),  # in which case
+    ("When is a full contract worth it?", set()),  # whether it pays, not a sum
+    ("What is the market worth?", {"money"}),
 ])
 def test_one_figure_parser_reads_what_a_question_asks(question: str, kinds: set[str]) -> None:
     assert asked_kinds(question) == frozenset(kinds)
