@@ -65,6 +65,11 @@ _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, 
 _ORDINAL = re.compile(r"\bthe\s+(?P<n>" + "|".join(_ORDINALS) + r")(?:\s+(?:one|ones|option|"
                       r"item|point|kind|type|choice|model|approach|step|thing)\b|"
                       r"(?=\s*(?:[?.!,;)]|$)))", re.I)
+_NUMBERED = re.compile(r"\b(?:step|stage|phase|item|point|option|number|no\.|#)\s*"
+                       r"(?P<d>\d{1,2})\b", re.I)
+"""A pointer by number: "what happens in step 4?", "tell me more about option 2"."""
+_INLINE_NUMBER = re.compile(r"(?:^|(?<=[\s,;:]))\(?(?P<d>\d{1,2})[.)]\s+")
+"""A number opening an item of a list written on one line ("1) identification, 2) ...")."""
 _NAMED_ONE = re.compile(r"\bthe\s+(?P<w>[a-z][\w&/-]*(?:\s+[a-z][\w&/-]*)?)\s+one\b", re.I)
 _PLURAL = re.compile(r"\b(?:these|those|them|they|which of|any of|each of|all of)\b", re.I)
 _MARKERS = re.compile(r"\s*\[\d+\]")
@@ -87,6 +92,9 @@ def enumerated(answer: str) -> list[str]:
     before ": " or " - "), else the comma/"and"-separated items of its first sentence that
     lists some."""
     text = _MARKERS.sub("", answer)
+    inline = _inline_items(text)
+    if inline:
+        return inline
     bullets = [_BULLET.sub("", ln).strip() for ln in text.splitlines() if _BULLET.match(ln)]
     if len(bullets) >= 2:
         out: list[str] = []
@@ -113,6 +121,26 @@ def enumerated(answer: str) -> list[str]:
     return []
 
 
+def _inline_items(text: str) -> list[str]:
+    """The items of a numbered list written on one line ("1) process identification, 2)
+    vendor selection, 3) ..."): at least three, numbered 1, 2, 3... in order."""
+    marks = [m for m in _INLINE_NUMBER.finditer(text)]
+    run: list[re.Match[str]] = []
+    for m in marks:
+        if int(m.group("d")) == len(run) + 1:
+            run.append(m)
+    if len(run) < 3:
+        return []
+    ends = [m.start() for m in run[1:]] + [len(text)]
+    out = []
+    for m, end in zip(run, ends, strict=True):
+        item = re.sub(r"(?:[,;]\s*(?:and\s+)?|\s+and)\s*$", "", text[m.end():end].strip())
+        item = re.split(r"(?<=[.!?])\s", item, maxsplit=1)[0].strip(" .")
+        label = re.split(r":\s|\s[-\u2013\u2014]\s", item, maxsplit=1)[0].strip(" .")
+        out.append(label if len(label.split()) <= 8 else item)
+    return out
+
+
 def _point(question: str, answer: str) -> str | None:
     """The question with a pointer into `answer`'s list replaced by the item, or None."""
     items = enumerated(answer)
@@ -122,6 +150,12 @@ def _point(question: str, answer: str) -> str | None:
     if m:
         k = _ORDINALS[m.group("n").lower()]
         if k < len(items):
+            return question[:m.start()] + items[k] + question[m.end():]
+        return None
+    m = _NUMBERED.search(question)
+    if m:
+        k = int(m.group("d")) - 1
+        if 0 <= k < len(items):
             return question[:m.start()] + items[k] + question[m.end():]
         return None
     m = _NAMED_ONE.search(question)
@@ -137,7 +171,8 @@ def is_follow_up(question: str) -> bool:
     """Does the question lean on earlier turns (a cue, a pointer, a pronoun in a short
     question, or no words of its own)?"""
     own = _content(question)
-    if _CUE.match(question) or _ORDINAL.search(question) or _NAMED_ONE.search(question):
+    if _CUE.match(question) or _ORDINAL.search(question) or _NAMED_ONE.search(question) or \
+            _NUMBERED.search(question):
         return True
     if _PRONOUN.search(question) and len(own) <= 6:
         return True

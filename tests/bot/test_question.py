@@ -124,6 +124,18 @@ def test_pointer_into_the_last_answers_list_is_replaced_by_the_item() -> None:
                       ) == ["Security", "Cost", "Quality", "Speed"]  # not "and 2 more"
 
 
+def test_a_pointer_by_number_into_a_list_written_on_one_line_is_the_item() -> None:
+    """"what happens in step 4?" after "1) identify, 2) select, ..." (an answer pasted into a
+    batch file's history, or a language model's) asks about the fourth item."""
+    steps = ("1) Process identification 2) Vendor selection 3) Scope and SLA definition "
+             "4) Transition and onboarding 5) Ongoing service delivery")
+    r = resolve("what happens in step 4?", _h("what are the steps of the BPO process?", steps))
+    assert r.follow_up and "Transition and onboarding" in r.text and "step 4" not in r.text
+    assert enumerated("1) cost, 2) focus, 3) scale.") == ["cost", "focus", "scale"]
+    assert enumerated("It was $232.32 billion in 2020. It grew 8.5% in 2023.") == []
+    assert "step 9" in resolve("what happens in step 9?", _h("steps?", steps)).text
+
+
 def test_only_the_last_turn_is_used_and_standalone_questions_stay_as_they_are() -> None:
     history = _h("How big is the Philippine BPO industry?", "1.7M employees [1].",
                  "What are the types of BPO?", "Onshore, nearshore and offshore [1].")
