@@ -50,6 +50,10 @@ class Resolved:
     follow_up: bool = False
     previous: str = ""
     """The (standalone) earlier question it leans on."""
+    asked: str = ""
+    """What the question itself asks: `text` without the earlier turn's words it was given
+    in parentheses ("which of those is riskiest (per invoice; per call)?" asks for no
+    price); empty when that is all of `text`."""
 
 
 _CUE = re.compile(r"^\s*(?:and|also|but|so|then|ok(?:ay)?|alright|right|same|what about|"
@@ -214,7 +218,7 @@ def resolve(question: str, history: Sequence[Turn],
         own = set(_content(pointed))
         topic = [w for w in _content(previous) if w not in own]
         text = pointed if not topic else f"{pointed.rstrip(' ?.!')} ({' '.join(topic[:6])})?"
-        return Resolved(text, True, previous)
+        return Resolved(text, True, previous, pointed)
     m = _FOCUS.match(q)
     focus = (m.group("x") or m.group("y")) if m else None
     if focus and len(_content(focus)) <= 4 and not _PRONOUN.search(focus):
@@ -226,4 +230,4 @@ def resolve(question: str, history: Sequence[Turn],
         topic = [*topic[:4], *items[:5]]
     if not topic:
         return Resolved(q, True, previous)
-    return Resolved(f"{q.rstrip(' ?.!')} ({'; '.join(topic[:9])})?", True, previous)
+    return Resolved(f"{q.rstrip(' ?.!')} ({'; '.join(topic[:9])})?", True, previous, q)

@@ -339,7 +339,7 @@ class Reader:
         r = resolve(text, turns, self.similarity)
         standalone = r.text
         shape, sides, subject = shape_of(standalone, self.english) if self.shapes else ("other", (), "")
-        figures = asked_kinds(standalone)
+        figures = asked_kinds(r.asked or standalone)
         content = self.english.without_style(standalone)
         query = self._query(content)
         own = frozenset(stems(self.english.without_style(text)))

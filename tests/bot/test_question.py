@@ -136,6 +136,20 @@ def test_a_pointer_by_number_into_a_list_written_on_one_line_is_the_item() -> No
     assert "step 9" in resolve("what happens in step 9?", _h("steps?", steps)).text
 
 
+def test_a_follow_up_asks_for_the_figures_its_own_words_ask_for() -> None:
+    """"which of those is riskiest?" after a list of pricing models ("per invoice, per
+    call"): the models' words join the search, but no price is asked."""
+    history = _h("what pricing models are there?",
+                 "FTE (you pay per hour), transaction-based (per invoice, per call) and "
+                 "outcome-based (gain-share).")
+    q = Reader(Vocabulary.empty(), None, lambda s: 1.0).read("which of those is riskiest?",
+                                                             history)
+    assert q.follow_up and "per invoice" in q.text and q.figures == frozenset()
+    q = Reader(Vocabulary.empty(), None, lambda s: 1.0).read("and how much does it cost?",
+                                                             history)
+    assert "money" in q.figures
+
+
 def test_only_the_last_turn_is_used_and_standalone_questions_stay_as_they_are() -> None:
     history = _h("How big is the Philippine BPO industry?", "1.7M employees [1].",
                  "What are the types of BPO?", "Onshore, nearshore and offshore [1].")
