@@ -141,7 +141,8 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                          rf"\b(?:{_PRICE_WORDS})s? (?:of|for|per|in|at|with)\b|"
                          r"\b(?:revenue|revenues|salary|salaries|wages?|valuation|fines?|"
                          r"penalty|penalties)\b|"
-                         r"\bworth\b(?!\s+it\b)|"  # "is it worth it?" asks whether, not how much
+                         # "is it worth it?", "worth requiring?" ask whether, not how much
+                         r"\bworth\b(?!\s+(?:it\b|[a-z]+ing\b))|"
                          r"\bhow (?:expensive|cheap)\b|\bhourly\b|\brates? (?:for|of)\b|\b(?:day|hourly|billing) rates?\b|"
                          r"\bhow much\b.*\b(?:save|saving|savings)\b|\bper (?:hour|month|year|seat|agent|"
                          r"call|ticket|invoice|transaction|fte)\b|\bmarket size\b|"
@@ -190,8 +191,9 @@ def asked_kinds(question: str) -> frozenset[str]:
         kinds |= {"money", "count", "percent"}  # size in dollars, people or market share
     if "money" in kinds:
         kinds.discard("number")
-        if re.search(r"\b(?:save|saving|savings|cut|reduce|reduction|lower)\b", q, re.I):
-            kinds.add("percent")  # "how much can we save?" is often answered in percent
+        if re.search(r"\b(?:save|saving|savings|cut|reduce|reduction|lower|cheaper|costlier|"
+                     r"(?:more|less) expensive)\b", q, re.I):
+            kinds.add("percent")  # "how much can we save?", "how much cheaper?": in percent
     if "percent" in kinds:
         kinds.discard("number")
     return frozenset(kinds)

@@ -59,6 +59,8 @@ def test_comparison_sides_are_the_things_compared() -> None:
     ("What is gain-share pricing and when is it appropriate?", set()),  # in which case
     ("When is a full contract worth it?", set()),  # whether it pays, not a sum
     ("What is the market worth?", {"money"}),
+    ("Is the certification worth requiring? How widely is it used?", set()),
+    ("How much cheaper is Poland than Western Europe?", {"money", "percent"}),  # "30-50%"
 ])
 def test_one_figure_parser_reads_what_a_question_asks(question: str, kinds: set[str]) -> None:
     assert asked_kinds(question) == frozenset(kinds)
