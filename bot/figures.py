@@ -140,12 +140,14 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"(?:cost|charge|pay|spend|earn)\b|"
                          rf"\b(?:{_PRICE_WORDS})s? (?:of|for|per|in|at|with)\b|"
                          r"\b(?:revenue|revenues|salary|salaries|wages?|valuation|fines?|"
-                         r"penalty|penalties)\b|"
+                         r"penalty|penalties|profits?|earnings|net income)\b|"
+                         r"\b(?:stock|share) price\b|"
                          # "is it worth it?", "worth requiring?" ask whether, not how much
                          r"\bworth\b(?!\s+(?:it\b|[a-z]+ing\b))|"
                          r"\bhow (?:expensive|cheap)\b|\bhourly\b|\brates? (?:for|of)\b|\b(?:day|hourly|billing) rates?\b|"
                          r"\bhow much\b.*\b(?:save|saving|savings)\b|\bper (?:hour|month|year|seat|agent|"
                          r"call|ticket|invoice|transaction|fte)\b|\bmarket size\b|"
+                         r"\bsize of (?:the )?(?:[\w&-]+ ){0,3}?(?:market|industry)\b|"
                          r"\bhow (?:big|large) is (?:the )?(?:\w+ )?(?:market|industry)\b",
                          re.I)),
     ("count", re.compile(r"\bhow many\b(?! (?:months|years|weeks|days|hours))|\bnumber of\b|"

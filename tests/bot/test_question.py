@@ -61,6 +61,10 @@ def test_comparison_sides_are_the_things_compared() -> None:
     ("What is the market worth?", {"money"}),
     ("Is the certification worth requiring? How widely is it used?", set()),
     ("How much cheaper is Poland than Western Europe?", {"money", "percent"}),  # "30-50%"
+    ("What was the company's net profit?", {"money"}),
+    ("What's its stock price today?", {"money"}),
+    ("What was the size of the global market in 2015?", {"money"}),
+    ("What size of team do we need?", set()),
 ])
 def test_one_figure_parser_reads_what_a_question_asks(question: str, kinds: set[str]) -> None:
     assert asked_kinds(question) == frozenset(kinds)
