@@ -18,14 +18,15 @@ from ..ranking import DEFINES, Candidate
 from .render import Line
 
 __all__ = ["SAME_PASSAGE", "WORD_BUDGET", "antecedents", "best_units", "bridged",
-           "definition_first", "lines_of", "similar", "words_of"]
+           "definition_first", "lines_of", "repeats", "similar", "words_of"]
 
 WORD_BUDGET = 120
 """Soft limit on the words of an answer."""
 SAME_PASSAGE = 0.7
 """A unit of a passage the answer already uses competes at this share of its score."""
 REPEAT = 0.6
-"""Units sharing this share of their content words (of the shorter) repeat each other."""
+"""A unit with this share of its own content words in a unit already picked repeats it
+(`repeats`; `similar`, which divides by the shorter of the two, serves the figures)."""
 
 _ANAPHORIC = re.compile(r"^(?:this|that|these|those|it|its|they|their|such|both|the latter|"
                         r"the former|the last point|the first|the same|"
@@ -43,6 +44,15 @@ def similar(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / min(len(a), len(b))
+
+
+def repeats(new: frozenset[str], old: frozenset[str]) -> bool:
+    """Does a unit with content words `new` say little beyond one with `old`: are
+    `REPEAT` of its own words in it? A longer unit that holds a shorter one's words and
+    more ("Due diligence must extend beyond price: experience, reputation, security,
+    financial stability" after "Thorough vendor due diligence is non-negotiable.") adds
+    what the shorter one does not say."""
+    return bool(new) and len(new & old) / len(new) >= REPEAT
 
 
 def antecedents(picked: list[Candidate], ranked: Sequence[Candidate]) -> list[Candidate]:
@@ -76,7 +86,7 @@ def best_units(ranked: Sequence[Candidate], max_units: int, start: Sequence[Cand
         n = words_of(c.unit.text)
         if words + n > budget:
             continue
-        if any(similar(c.unit.stems, p.unit.stems) >= REPEAT for p in picked):
+        if any(repeats(c.unit.stems, p.unit.stems) for p in picked):
             continue
         picked.append(c)
         words += n

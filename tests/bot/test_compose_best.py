@@ -37,3 +37,17 @@ def test_a_sentence_after_the_picked_ones_is_not_added() -> None:
     ranked = _ranked({0: 0.9, 1: 0.8, 2: 0.1, 3: 0.05})
     picked = best_units(ranked, max_units=2)
     assert [c.unit.position for c in picked] == [0, 1]
+
+
+def test_a_unit_that_says_more_than_a_picked_one_is_no_repeat() -> None:
+    """"Due diligence must cover experience, reputation, security and financial stability"
+    holds the words of "Vendor due diligence is essential." and more: it is no repeat of
+    it. The short one, after the long one, is."""
+    from bot.compose.best import repeats
+    from ingest.text import stems
+
+    short = frozenset(stems("Vendor due diligence is essential."))
+    long = frozenset(stems("Vendor due diligence must cover experience, reputation, "
+                           "security and financial stability."))
+    assert not repeats(long, short)
+    assert repeats(short, long)
