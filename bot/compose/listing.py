@@ -438,7 +438,7 @@ def list_lines(g: ListGroup, q: Question, ranked: Sequence[Candidate],
             best = (len(lines), lines)
         if len(lines) == len(g.items):
             break
-    picked = best[1]
+    picked = _with_more_said(best[1], g, ranked, budget - lead_words)
     out = [line for _, line in picked]
     kept = {i for i, _ in picked}
     rest = [item for i, item in enumerate(g.items) if i not in kept]
@@ -451,6 +451,33 @@ def list_lines(g: ListGroup, q: Question, ranked: Sequence[Candidate],
         out.append(Line(tail, rest[0][0], spans=((rest[0][0].unit.start, last.unit.end),),
                         bullet=True))
     return ([lead] if lead else []) + out
+
+
+def _with_more_said(lines: list[tuple[int, Line]], g: ListGroup,
+                    ranked: Sequence[Candidate], budget: int) -> list[tuple[int, Line]]:
+    """The shown items' lines, each with the later sentences of it that rank among the
+    question's best units (`TOP_UNITS`) added while the budget has room: "CFO: Primary
+    financial decision-maker. CFO concerns: total cost of ownership..." for "what does the
+    CFO care about?" (an item is shown by its first sentence)."""
+    words = sum(words_of(line.text) for _, line in lines)
+    out = list(lines)
+    for c in ranked[:TOP_UNITS]:
+        at = next((k for k, (i, _) in enumerate(out) if any(u is c for u in g.items[i])), None)
+        if at is None:
+            continue
+        i, line = out[at]
+        shown = line.spans or ((line.source.unit.start, line.source.unit.end),)
+        if c.unit.chunk is not line.source.unit.chunk or \
+                any(a <= c.unit.start and c.unit.end <= b for a, b in shown):
+            continue  # already shown (or, for a list split across chunks, another passage)
+        n = words_of(c.unit.text)
+        if words + n > budget:
+            continue
+        out[at] = (i, Line(f"{line.text} {c.unit.text}", line.source,
+                           spans=tuple(sorted([*shown, (c.unit.start, c.unit.end)])),
+                           bullet=line.bullet))
+        words += n
+    return out
 
 
 def _item_name(item: list[Candidate]) -> str:
