@@ -69,7 +69,7 @@ _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, 
 _ORDINAL = re.compile(r"\bthe\s+(?P<n>" + "|".join(_ORDINALS) + r")(?:\s+(?:one|ones|option|"
                       r"item|point|kind|type|choice|model|approach|step|thing)\b|"
                       r"(?=\s*(?:[?.!,;)]|$)))", re.I)
-_NUMBERED = re.compile(r"\b(?:step|stage|phase|item|point|option|number|no\.|#)\s*"
+_NUMBERED = re.compile(r"(?:\b(?:step|stage|phase|item|point|option|number|no\.)|#)\s*"
                        r"(?P<d>\d{1,2})\b", re.I)
 """A pointer by number: "what happens in step 4?", "tell me more about option 2"."""
 _INLINE_NUMBER = re.compile(r"(?:^|(?<=[\s,;:]))\(?(?P<d>\d{1,2})[.)]\s+")
@@ -128,9 +128,8 @@ def enumerated(answer: str) -> list[str]:
 def _inline_items(text: str) -> list[str]:
     """The items of a numbered list written on one line ("1) process identification, 2)
     vendor selection, 3) ..."): at least three, numbered 1, 2, 3... in order."""
-    marks = [m for m in _INLINE_NUMBER.finditer(text)]
     run: list[re.Match[str]] = []
-    for m in marks:
+    for m in _INLINE_NUMBER.finditer(text):
         if int(m.group("d")) == len(run) + 1:
             run.append(m)
     if len(run) < 3:
