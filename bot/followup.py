@@ -144,6 +144,13 @@ def _inline_items(text: str) -> list[str]:
     return out
 
 
+def _shows_list(answer: str) -> bool:
+    """Does `answer` show a list: bullet lines, or items numbered 1, 2, 3 on one line?"""
+    text = _MARKERS.sub("", answer)
+    return sum(1 for ln in text.splitlines() if _BULLET.match(ln)) >= 2 or \
+        bool(_inline_items(text))
+
+
 def _point(question: str, answer: str) -> str | None:
     """The question with a pointer into `answer`'s list replaced by the item, or None."""
     items = enumerated(answer)
@@ -157,8 +164,10 @@ def _point(question: str, answer: str) -> str | None:
         return None
     m = _NUMBERED.search(question)
     if m:
+        # "step 4" counts the items of a list the answer shows as one (bullets, "1) ... 2)
+        # ..."), not the commas of a sentence ("payroll, bookkeeping, ... process")
         k = int(m.group("d")) - 1
-        if 0 <= k < len(items):
+        if _shows_list(answer) and 0 <= k < len(items):
             return question[:m.start()] + items[k] + question[m.end():]
         return None
     m = _NAMED_ONE.search(question)

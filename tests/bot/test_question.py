@@ -140,6 +140,9 @@ def test_a_pointer_by_number_into_a_list_written_on_one_line_is_the_item() -> No
     assert enumerated("1) cost, 2) focus, 3) scale.") == ["cost", "focus", "scale"]
     assert enumerated("It was $232.32 billion in 2020. It grew 8.5% in 2023.") == []
     assert "step 9" in resolve("what happens in step 9?", _h("steps?", steps)).text
+    prose = ("BPO is contracting a function - such as support, payroll, bookkeeping, or data "
+             "entry - to a provider who runs it, with the people, process, and technology.")
+    assert "step 4" in resolve("what happens in step 4?", _h("what are the steps?", prose)).text
 
 
 def test_a_follow_up_asks_for_the_figures_its_own_words_ask_for() -> None:
