@@ -92,27 +92,14 @@ def _content(text: str) -> list[str]:
 
 
 def enumerated(answer: str) -> list[str]:
-    """The items an answer lists, in order: its bullet lines (each by its label: the text
-    before ": " or " - "), else the comma/"and"-separated items of its first sentence that
-    lists some."""
-    text = _MARKERS.sub("", answer)
-    inline = _inline_items(text)
-    if inline:
-        return inline
-    bullets = [_BULLET.sub("", ln).strip() for ln in text.splitlines() if _BULLET.match(ln)]
-    if len(bullets) >= 2:
-        out: list[str] = []
-        for b in bullets:
-            more = _MORE.match(b)
-            if more:  # the answer's own "and 3 more: A, B, C": the names are items
-                out.extend(n.strip(" .") for n in re.split(r",\s*", more.group("names") or "")
-                           if n.strip(" ."))
-                continue
-            label = re.split(r":\s|\s[-\u2013\u2014]\s|\.\s", b, maxsplit=1)[0].strip(" .")
-            out.append(label if len(label.split()) <= 8 else
-                       re.split(r"[.;,]\s", b, maxsplit=1)[0].strip())
-        return out
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    """The items an answer lists, in order: those of a list it shows (`_listed`), else the
+    comma/"and"-separated items of its first sentence that lists some."""
+    return _listed(answer) or _sentence_items(answer)
+
+
+def _sentence_items(answer: str) -> list[str]:
+    """The comma/"and"-separated items of the first sentence of `answer` that lists some."""
+    for sentence in re.split(r"(?<=[.!?])\s+", _MARKERS.sub("", answer)):
         body = sentence.split(":", 1)[1] if ":" in sentence[:100] else sentence
         lead = re.match(r"^.*?\b(?:are|is|include|includes|including|namely|:)\s+",
                         body.split(",", 1)[0], re.I)
@@ -123,6 +110,30 @@ def enumerated(answer: str) -> list[str]:
         if len(parts) >= 3:
             return parts
     return []
+
+
+def _listed(answer: str) -> list[str]:
+    """The items of a list an answer shows, in order: numbered on one line ("1) a 2) b 3)
+    c"), or its bullet lines (each by its label: the text before ": " or " - "); [] when it
+    shows none."""
+    text = _MARKERS.sub("", answer)
+    inline = _inline_items(text)
+    if inline:
+        return inline
+    bullets = [_BULLET.sub("", ln).strip() for ln in text.splitlines() if _BULLET.match(ln)]
+    if len(bullets) < 2:
+        return []
+    out: list[str] = []
+    for b in bullets:
+        more = _MORE.match(b)
+        if more:  # the answer's own "and 3 more: A, B, C": the names are items
+            out.extend(n.strip(" .") for n in re.split(r",\s*", more.group("names") or "")
+                       if n.strip(" ."))
+            continue
+        label = re.split(r":\s|\s[-\u2013\u2014]\s|\.\s", b, maxsplit=1)[0].strip(" .")
+        out.append(label if len(label.split()) <= 8 else
+                   re.split(r"[.;,]\s", b, maxsplit=1)[0].strip())
+    return out
 
 
 def _inline_items(text: str) -> list[str]:
@@ -144,16 +155,10 @@ def _inline_items(text: str) -> list[str]:
     return out
 
 
-def _shows_list(answer: str) -> bool:
-    """Does `answer` show a list: bullet lines, or items numbered 1, 2, 3 on one line?"""
-    text = _MARKERS.sub("", answer)
-    return sum(1 for ln in text.splitlines() if _BULLET.match(ln)) >= 2 or \
-        bool(_inline_items(text))
-
-
 def _point(question: str, answer: str) -> str | None:
     """The question with a pointer into `answer`'s list replaced by the item, or None."""
-    items = enumerated(answer)
+    shown = _listed(answer)
+    items = shown or _sentence_items(answer)
     if not items:
         return None
     m = _ORDINAL.search(question)
@@ -167,8 +172,8 @@ def _point(question: str, answer: str) -> str | None:
         # "step 4" counts the items of a list the answer shows as one (bullets, "1) ... 2)
         # ..."), not the commas of a sentence ("payroll, bookkeeping, ... process")
         k = int(m.group("d")) - 1
-        if _shows_list(answer) and 0 <= k < len(items):
-            return question[:m.start()] + items[k] + question[m.end():]
+        if 0 <= k < len(shown):
+            return question[:m.start()] + shown[k] + question[m.end():]
         return None
     m = _NAMED_ONE.search(question)
     if m:
